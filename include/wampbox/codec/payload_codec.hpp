@@ -1,0 +1,54 @@
+// wampbox — the payload hook: the session calls it for every application payload.
+//
+// The session never looks inside payloads; a codec (e.g. `cryptobox_codec`) may replace the
+// arguments of outgoing PUBLISH/CALL/YIELD/ERROR with an opaque binary plus `enc_*` options,
+// and turn the opaque binary of incoming EVENT/INVOCATION/RESULT/ERROR back into arguments.
+#pragma once
+
+#include <wampbox/wire/message.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace wampbox::codec {
+
+/// Which message a payload travels in, seen from this client.
+enum class payload_kind {
+  publish,      ///< outgoing PUBLISH (we are the originator)
+  event,        ///< incoming EVENT (we are the responder)
+  call,         ///< outgoing CALL (originator)
+  invocation,   ///< incoming INVOCATION (responder)
+  yield,        ///< outgoing YIELD, progressive or final (responder)
+  result,       ///< incoming RESULT, progressive or final (originator)
+  call_error,   ///< outgoing ERROR answering an INVOCATION (responder)
+  result_error, ///< incoming ERROR answering our CALL (originator)
+};
+
+/// What the codec remembers about one call, from request to answer. The session keeps one per
+/// pending call (caller side) and per pending invocation (callee side) and hands it back.
+struct call_context {
+  bool encrypted = false;  ///< the request (CALL or INVOCATION) travelled encrypted
+  std::string binding;     ///< codec data the answer must carry (e.g. a random call id)
+};
+
+/// The payload hook. Implementations throw `wampbox::payload_error` to refuse a payload; the
+/// session then fails the operation (outgoing) or reports the error (incoming), never passing
+/// plaintext on and never crashing.
+class payload_codec {
+ public:
+  virtual ~payload_codec() = default;
+
+  /// Outgoing PUBLISH/CALL/YIELD/ERROR. `uri` is the topic, procedure (also for YIELD) or error
+  /// URI; `options` are the message's Options/Details; `call` is the call's context (fresh for
+  /// CALL and PUBLISH, the INVOCATION's for YIELD and ERROR).
+  virtual void encode(payload_kind kind, std::string_view uri, value& options,
+                      wire::payload& data, call_context& call) = 0;
+
+  /// Incoming EVENT/INVOCATION/RESULT/ERROR. `uri` is the topic (details.topic or the
+  /// subscription's), the procedure (details.procedure or the registration's), the called
+  /// procedure (RESULT) or the error URI; `call` as for `encode` (fresh for EVENT/INVOCATION).
+  virtual void decode(payload_kind kind, std::string_view uri, const value& details,
+                      wire::payload& data, call_context& call) = 0;
+};
+
+}  // namespace wampbox::codec

@@ -1,0 +1,85 @@
+// wampbox — transports: one serialized WAMP message in, one out.
+//
+// The session layer sees only this interface, so it is independent of RawSocket vs WebSocket
+// and of the socket kind (TCP, Unix domain).
+#pragma once
+
+#include <wampbox/wire/serializer.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace wampbox::transport {
+
+/// How to reach a router.
+struct transport_options {
+  /// `ws://host:port/path` (WebSocket), `rs://host:port` (RawSocket over TCP),
+  /// `unix:///path/to/socket` (RawSocket over a Unix domain socket).
+  std::string url;
+  /// Serializer to negotiate (WebSocket subprotocol or RawSocket handshake).
+  wire::serializer_kind serializer = wire::serializer_kind::json;
+  /// Largest message accepted on receive, in bytes. RawSocket announces it (rounded up to a
+  /// power of two, 512 B .. 16 MiB); WebSocket enforces it as the read limit.
+  std::size_t max_message_size = 16 * 1024 * 1024;
+  /// Time allowed for TCP connect plus transport handshake.
+  std::chrono::milliseconds handshake_timeout{10'000};
+};
+
+/// One connected transport carrying serialized WAMP messages.
+///
+/// Thread safety: all member functions must be called from the transport's executor; handlers
+/// run there too. Sends may be issued while a previous send is pending (they are queued in order).
+class transport {
+ public:
+  virtual ~transport() = default;
+
+  /// The negotiated serializer.
+  virtual wire::serializer_kind serializer() const noexcept = 0;
+  /// Largest message the peer accepts (RawSocket: negotiated; WebSocket: unlimited).
+  virtual std::size_t max_send_size() const noexcept = 0;
+  /// The executor all I/O runs on.
+  virtual boost::asio::any_io_executor get_executor() const = 0;
+
+  /// Queues one serialized message for sending; `handler(ec)` runs when it has been written
+  /// or has failed. A message above `max_send_size()` fails with errc::message_too_large.
+  virtual void async_send(std::string message,
+                          std::function<void(boost::system::error_code)> handler) = 0;
+  /// Receives the next message. Only one receive may be pending at a time. A message above the
+  /// configured maximum fails with errc::message_too_large and the transport is closed.
+  virtual void async_receive(
+      std::function<void(boost::system::error_code, std::string)> handler) = 0;
+  /// Closes the transport: pending operations complete with an error. Idempotent.
+  virtual void close() = 0;
+};
+
+/// Connects a transport as `options.url` says; `handler(ec, transport)` runs on `executor`.
+/// Errors: errc::invalid_url, network errors, errc::handshake_failed,
+/// errc::serializer_unsupported, errc::max_length_unacceptable, errc::connection_limit,
+/// boost::asio::error::timed_out.
+void connect(boost::asio::any_io_executor executor, transport_options options,
+             std::function<void(boost::system::error_code, std::shared_ptr<transport>)> handler);
+
+/// Completion-token form of `connect`: signature `void(error_code, std::shared_ptr<transport>)`.
+template <typename CompletionToken>
+auto async_connect(boost::asio::any_io_executor executor, transport_options options,
+                   CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken,
+                                     void(boost::system::error_code, std::shared_ptr<transport>)>(
+      [executor](auto handler, transport_options opts) mutable {
+        connect(executor, std::move(opts),
+                [h = std::make_shared<decltype(handler)>(std::move(handler))](
+                    boost::system::error_code ec, std::shared_ptr<transport> t) mutable {
+                  std::move (*h)(ec, std::move(t));
+                });
+      },
+      token, std::move(options));
+}
+
+}  // namespace wampbox::transport

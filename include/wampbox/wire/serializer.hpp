@@ -1,0 +1,45 @@
+// wampbox — the three WAMP serializers: JSON, MessagePack, CBOR.
+#pragma once
+
+#include <wampbox/wire/message.hpp>
+#include <wampbox/wire/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wampbox::wire {
+
+/// A WAMP serializer.
+enum class serializer_kind : std::uint8_t { json = 1, msgpack = 2, cbor = 3 };
+
+/// The WebSocket subprotocol name, e.g. "wamp.2.json".
+std::string_view websocket_subprotocol(serializer_kind s) noexcept;
+/// The RawSocket serializer id (1 JSON, 2 MessagePack, 3 CBOR).
+constexpr std::uint8_t rawsocket_id(serializer_kind s) noexcept { return static_cast<std::uint8_t>(s); }
+/// Short name: "json", "msgpack", "cbor".
+std::string_view serializer_name(serializer_kind s) noexcept;
+/// Parses a short name; empty when unknown.
+std::optional<serializer_kind> serializer_from_name(std::string_view name) noexcept;
+/// True when the serializer produces text (JSON: WebSocket text frames).
+constexpr bool is_text(serializer_kind s) noexcept { return s == serializer_kind::json; }
+
+/// Writes a value as compact JSON exactly as Autobahn|Python does (separators "," ":",
+/// UTF-8 unescaped, binary as "\u0000"+base64). Appends to `out`.
+void write_json(const value& v, std::string& out);
+/// Parses JSON text (strict UTF-8); strings starting with U+0000 become binary.
+/// Throws `protocol_error` (errc::malformed_message).
+value read_json(std::string_view text);
+
+/// Serializes a value (normally a WAMP array). Appends to `out`.
+void serialize(serializer_kind s, const value& v, std::string& out);
+/// Deserializes one value. Throws `protocol_error` (errc::malformed_message) on bad bytes.
+value deserialize(serializer_kind s, std::string_view bytes);
+
+/// Serializes a message into a fresh buffer.
+std::string serialize_message(serializer_kind s, const message& m);
+/// Parses bytes into a message. Throws `protocol_error`; never anything else.
+message parse_message(serializer_kind s, std::string_view bytes);
+
+}  // namespace wampbox::wire
