@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <stdexcept>
 #include <string>
