@@ -1,0 +1,120 @@
+// wampbox — value types for session options and results.
+#pragma once
+
+#include <wampbox/wire/message.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wampbox {
+
+/// What the router said when the session joined.
+struct welcome_info {
+  wire::id session_id = 0;  ///< the router-assigned session id
+  std::string realm;        ///< the realm joined
+  std::string authid;       ///< authentication id assigned by the router (may be empty)
+  std::string authrole;     ///< authentication role assigned by the router (may be empty)
+  value details;            ///< the full WELCOME.Details
+};
+
+/// A CHALLENGE received while joining; answer it with the signature to send in AUTHENTICATE.
+struct challenge {
+  std::string method;  ///< authentication method, e.g. "ticket", "wampcra"
+  value extra;         ///< method-specific data from the router
+};
+
+/// Options for joining a realm.
+struct join_options {
+  std::string realm = "realm1";          ///< realm to join
+  std::string authid;                    ///< announced authid (empty: none)
+  std::vector<std::string> authmethods;  ///< offered methods (empty: anonymous)
+  value authextra = nullptr;             ///< HELLO.Details.authextra (object or null)
+  /// Answers a CHALLENGE with the AUTHENTICATE signature; throw to refuse. Without it, a
+  /// CHALLENGE aborts the join with errc::authentication_failed.
+  std::function<std::string(const challenge&)> on_challenge;
+};
+
+/// Options of PUBLISH.
+struct publish_options {
+  bool acknowledge = false;     ///< ask the router for PUBLISHED (the operation then waits for it)
+  bool exclude_me = true;       ///< do not deliver to this session's own subscriptions
+  bool disclose_me = false;     ///< ask the router to disclose the publisher to subscribers
+  value extra = value::object();///< further PUBLISH.Options, merged as given (advanced features)
+};
+
+/// Topic or procedure matching policy.
+enum class match_policy { exact, prefix, wildcard };
+
+/// Options of SUBSCRIBE.
+struct subscribe_options {
+  match_policy match = match_policy::exact;  ///< how the topic is matched
+  value extra = value::object();             ///< further SUBSCRIBE.Options, merged as given
+};
+
+/// Options of REGISTER.
+struct register_options {
+  match_policy match = match_policy::exact;  ///< how the procedure is matched
+  value extra = value::object();             ///< further REGISTER.Options, merged as given
+};
+
+/// Arguments of a call or a call's answer.
+struct call_result {
+  value args = nullptr;     ///< positional results/arguments (array) or null
+  value kwargs = nullptr;   ///< keyword results/arguments (object) or null
+  value details = value::object();  ///< RESULT.Details (incoming) or YIELD.Options (outgoing)
+  bool encrypted = false;   ///< the payload travelled end-to-end encrypted (incoming only)
+};
+
+/// Options of CALL.
+struct call_options {
+  /// Router-side timeout (CALL.Options.timeout); zero means none.
+  std::chrono::milliseconds timeout{0};
+  bool disclose_me = false;  ///< ask the router to disclose the caller to the callee
+  /// Receives progressive results (sets CALL.Options.receive_progress).
+  std::function<void(const call_result&)> on_progress;
+  value extra = value::object();  ///< further CALL.Options, merged as given
+};
+
+/// An EVENT delivered to a subscription handler.
+struct event {
+  std::string topic;            ///< the topic (details.topic for pattern subscriptions)
+  wire::id subscription = 0;    ///< router's subscription id
+  wire::id publication = 0;     ///< router's publication id
+  value args = nullptr;         ///< positional arguments (array) or null
+  value kwargs = nullptr;       ///< keyword arguments (object) or null
+  value details;                ///< EVENT.Details (publisher, topic, enc_* ...)
+  bool encrypted = false;       ///< the payload travelled end-to-end encrypted
+};
+
+/// An INVOCATION delivered to a callee.
+struct invocation {
+  std::string procedure;        ///< the called procedure (details.procedure for patterns)
+  wire::id registration = 0;    ///< router's registration id
+  wire::id request = 0;         ///< the INVOCATION request id
+  value args = nullptr;         ///< positional arguments (array) or null
+  value kwargs = nullptr;       ///< keyword arguments (object) or null
+  value details;                ///< INVOCATION.Details (caller, receive_progress, enc_* ...)
+  bool encrypted = false;       ///< the payload travelled end-to-end encrypted
+};
+
+/// Handle of an active subscription (pass it to async_unsubscribe).
+struct subscription {
+  wire::id id = 0;      ///< router's subscription id
+  std::uint64_t slot = 0;  ///< this handler's local slot (several handlers may share one id)
+  std::string topic;    ///< the subscribed topic or pattern
+};
+
+/// Handle of an active registration (pass it to async_unregister).
+struct registration {
+  wire::id id = 0;        ///< router's registration id
+  std::string procedure;  ///< the registered procedure or pattern
+};
+
+/// Reports why an EVENT could not be delivered (e.g. decryption failed); the handler gets the
+/// subscription's topic and the error. Events are never dropped silently.
+using event_error_handler = std::function<void(const std::string& topic, std::exception_ptr)>;
+
+}  // namespace wampbox
