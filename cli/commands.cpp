@@ -1,0 +1,205 @@
+#include "commands.hpp"
+
+#include <wampbox/wampbox.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <iostream>
+
+namespace wampbox::cli {
+namespace {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using asio::use_awaitable;
+
+/// A command-line failure: message for stderr plus exit code.
+struct failure {
+  int code;
+  std::string message;
+};
+
+/// An ARG is JSON when it parses as JSON, else a plain string.
+value parse_arg(const std::string& text) {
+  try {
+    return wire::read_json(text);
+  } catch (const protocol_error&) {
+    return text;
+  }
+}
+
+value positional(const std::vector<std::string>& args) {
+  if (args.empty()) return nullptr;
+  value out = value::array();
+  for (const auto& a : args) out.push_back(parse_arg(a));
+  return out;
+}
+
+value keywords(const std::vector<std::string>& pairs) {
+  if (pairs.empty()) return nullptr;
+  value out = value::object();
+  for (const auto& p : pairs) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw failure{exit_usage, "--kw expects KEY=VALUE, got '" + p + "'"};
+    out[p.substr(0, eq)] = parse_arg(p.substr(eq + 1));
+  }
+  return out;
+}
+
+/// One output line: {"args":…,"kwargs":…,"details":…}.
+void print_line(const value& args, const value& kwargs, const value& details) {
+  std::string line;
+  wire::write_json(value{{"args", args}, {"kwargs", kwargs}, {"details", details}}, line);
+  std::cout << line << std::endl;  // flushed per line: consumers read events as they come
+}
+
+std::chrono::milliseconds timeout_of(const options& o) {
+  return std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
+}
+
+/// Awaits `op` but at most the configured timeout; on expiry the operation is canceled
+/// (per-operation cancellation) and a failure thrown.
+template <typename T>
+asio::awaitable<T> bounded(asio::awaitable<T> op, const options& o, const char* what) {
+  if (o.timeout_s <= 0) co_return co_await std::move(op);
+  asio::steady_timer timer(co_await asio::this_coro::executor, timeout_of(o));
+  auto result = co_await (std::move(op) || timer.async_wait(use_awaitable));
+  if (result.index() == 1) throw failure{exit_failure, std::string("timed out: ") + what};
+  co_return std::get<0>(std::move(result));
+}
+
+/// Waits until `done` is canceled (the command finished) or SIGINT/SIGTERM arrives.
+asio::awaitable<void> until_done_or_signal(asio::steady_timer& done) {
+  asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
+  co_await (done.async_wait(asio::as_tuple(use_awaitable)) ||
+            signals.async_wait(asio::as_tuple(use_awaitable)));
+}
+
+asio::awaitable<void> do_publish(session& s, const options& o) {
+  publish_options po;
+  po.acknowledge = o.acknowledge;
+  auto id = co_await bounded(s.async_publish(o.uri, positional(o.args), keywords(o.kwargs), po,
+                                             use_awaitable),
+                             o, "publish");
+  if (id) std::cerr << "published " << *id << '\n';
+}
+
+asio::awaitable<void> do_call(session& s, const options& o) {
+  auto result = co_await bounded(
+      s.async_call(o.uri, positional(o.args), keywords(o.kwargs), {}, use_awaitable), o, "call");
+  print_line(result.args, result.kwargs, result.details);
+}
+
+asio::awaitable<void> do_subscribe(session& s, const options& o) {
+  asio::steady_timer done(s.get_executor(), asio::steady_timer::time_point::max());
+  std::size_t seen = 0;
+  subscribe_options so;
+  so.match = o.match == "prefix"     ? match_policy::prefix
+             : o.match == "wildcard" ? match_policy::wildcard
+                                     : match_policy::exact;
+  s.on_event_error([](const std::string& topic, std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "wampbox: event on " << topic << " rejected: " << ex.what() << '\n';
+    }
+  });
+  s.on_disconnect([&done](std::exception_ptr) { done.cancel(); });
+  co_await bounded(s.async_subscribe(o.uri,
+                                     [&](const event& ev) {
+                                       print_line(ev.args, ev.kwargs, ev.details);
+                                       if (o.count && ++seen >= o.count) done.cancel();
+                                     },
+                                     so, use_awaitable),
+                   o, "subscribe");
+  std::cerr << "subscribed to " << o.uri << '\n';
+  co_await until_done_or_signal(done);
+  if (o.count && seen < o.count) throw failure{exit_failure, "session ended before all events"};
+}
+
+asio::awaitable<void> do_register_echo(session& s, const options& o) {
+  asio::steady_timer done(s.get_executor(), asio::steady_timer::time_point::max());
+  std::size_t answered = 0;
+  s.on_disconnect([&done](std::exception_ptr) { done.cancel(); });
+  co_await bounded(s.async_register(o.uri,
+                                    [&](const invocation& inv) {
+                                      if (o.count && ++answered >= o.count) done.cancel();
+                                      call_result echo;
+                                      echo.args = inv.args;
+                                      echo.kwargs = inv.kwargs;
+                                      return echo;
+                                    },
+                                    register_options{}, use_awaitable),
+                   o, "register");
+  std::cerr << "registered " << o.uri << '\n';
+  co_await until_done_or_signal(done);
+}
+
+asio::awaitable<int> run_session(command cmd, const options& o) {
+  session s(co_await asio::this_coro::executor);
+  transport::transport_options to;
+  to.url = o.url;
+  to.serializer = *wire::serializer_from_name(o.serializer);
+  if (o.timeout_s > 0) to.handshake_timeout = timeout_of(o);
+  try {
+    co_await s.async_connect(to, use_awaitable);
+  } catch (const std::exception& e) {
+    throw failure{exit_connect_failed, "cannot connect to " + o.url + ": " + e.what()};
+  }
+  join_options jo;
+  jo.realm = o.realm;
+  try {
+    co_await bounded(s.async_join(std::move(jo), use_awaitable), o, "join");
+  } catch (const wamp_error& e) {
+    throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.uri()};
+  }
+  switch (cmd) {
+    case command::publish: co_await do_publish(s, o); break;
+    case command::subscribe: co_await do_subscribe(s, o); break;
+    case command::call: co_await do_call(s, o); break;
+    case command::register_echo: co_await do_register_echo(s, o); break;
+  }
+  if (s.is_joined()) co_await s.async_leave("wamp.close.normal", asio::as_tuple(use_awaitable));
+  co_return exit_ok;
+}
+
+}  // namespace
+
+int run(command cmd, const options& opts) {
+  asio::io_context io;
+  int code = exit_failure;
+  asio::co_spawn(io, run_session(cmd, opts), [&code](std::exception_ptr e, int rc) {
+    if (!e) {
+      code = rc;
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const failure& f) {
+      std::cerr << "wampbox: " << f.message << '\n';
+      code = f.code;
+    } catch (const wamp_error& w) {
+      std::string details;
+      wire::write_json(value{{"error", w.uri()}, {"args", w.args()}, {"kwargs", w.kwargs()}},
+                       details);
+      std::cerr << "wampbox: WAMP error " << details << '\n';
+      code = exit_wamp_error;
+    } catch (const std::exception& x) {
+      std::cerr << "wampbox: " << x.what() << '\n';
+      code = exit_failure;
+    }
+  });
+  io.run();
+  return code;
+}
+
+}  // namespace wampbox::cli

@@ -1,0 +1,45 @@
+// wampbox CLI — the commands behind the argument parser.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace wampbox::cli {
+
+/// Exit codes, as documented by `wampbox --help`.
+enum exit_code : int {
+  exit_ok = 0,
+  exit_usage = 1,
+  exit_wamp_error = 2,
+  exit_connect_failed = 3,
+  exit_join_refused = 4,
+  exit_failure = 5,
+};
+
+/// Everything the command line said.
+struct options {
+  std::string url = "ws://127.0.0.1:8080/ws";
+  std::string realm = "realm1";
+  std::string serializer = "json";
+  std::string keyring;
+  double timeout_s = 10;
+  std::string uri;                  ///< topic or procedure
+  std::vector<std::string> args;    ///< positional arguments, JSON or plain strings
+  std::vector<std::string> kwargs;  ///< KEY=VALUE
+  bool acknowledge = false;
+  bool echo = false;
+  std::size_t count = 0;
+  std::string match = "exact";
+};
+
+/// The session commands.
+enum class command { publish, subscribe, call, register_echo };
+
+/// Runs a session command to completion; returns the process exit code.
+int run(command cmd, const options& opts);
+
+/// Prints a new key pair and a key-ring entry; returns the exit code.
+int run_keygen(std::ostream& out);
+
+}  // namespace wampbox::cli

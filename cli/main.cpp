@@ -1,0 +1,78 @@
+// wampbox — command-line WAMP client: publish, subscribe, call, register, keygen.
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace wampbox::cli;
+  options opts;
+  if (const char* url = std::getenv("WAMPBOX_URL")) opts.url = url;
+
+  CLI::App app{"wampbox — WAMP client with end-to-end payload encryption"};
+  app.footer(
+      "URLs: ws://host:port/path (WebSocket), rs://host:port (RawSocket over TCP),\n"
+      "      unix:///path/to/socket (RawSocket over a Unix socket). Default: $WAMPBOX_URL or\n"
+      "      " + opts.url + ".\n"
+      "ARGs are parsed as JSON when they are valid JSON, else taken as strings.\n"
+      "Binary values print as \"\\u0000\" + base64 (Autobahn's JSON convention).\n"
+      "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox) and\n"
+      "decrypted on receipt; the router only ever sees ciphertext. The key-ring file must not\n"
+      "be readable by group or others (chmod 600).\n"
+      "Exit codes: 0 success, 1 usage, 2 WAMP error from the call, 3 cannot connect,\n"
+      "4 join refused (ABORT), 5 other failure (timeout, encryption, lost connection).");
+  app.add_option("--url", opts.url, "router URL");
+  app.add_option("--realm", opts.realm, "realm to join")->capture_default_str();
+  app.add_option("--serializer", opts.serializer, "json, msgpack or cbor")
+      ->check(CLI::IsMember({"json", "msgpack", "cbor"}))
+      ->capture_default_str();
+  app.add_option("--keyring", opts.keyring, "key-ring file (JSON) for end-to-end encryption")
+      ->check(CLI::ExistingFile);
+  app.add_option("--timeout", opts.timeout_s,
+                 "seconds to wait for connect/join/answers (0: no limit for subscribe/register)")
+      ->capture_default_str();
+  app.require_subcommand(1);
+
+  auto* publish = app.add_subcommand("publish", "publish an event");
+  publish->add_option("topic", opts.uri, "topic URI")->required();
+  publish->add_option("args", opts.args, "positional arguments");
+  publish->add_option("--kw", opts.kwargs, "keyword argument KEY=VALUE (repeatable)");
+  publish->add_flag("--acknowledge", opts.acknowledge, "wait for the router's PUBLISHED");
+
+  auto* subscribe = app.add_subcommand(
+      "subscribe", "print each event as one JSON line {\"args\",\"kwargs\",\"details\"}");
+  subscribe->add_option("topic", opts.uri, "topic URI or pattern")->required();
+  subscribe->add_option("--count", opts.count, "exit after N events (0: run until Ctrl-C)");
+  subscribe->add_option("--match", opts.match, "exact, prefix or wildcard")
+      ->check(CLI::IsMember({"exact", "prefix", "wildcard"}));
+
+  auto* call = app.add_subcommand(
+      "call", "call a procedure, print the result as {\"args\",\"kwargs\",\"details\"}");
+  call->add_option("procedure", opts.uri, "procedure URI")->required();
+  call->add_option("args", opts.args, "positional arguments");
+  call->add_option("--kw", opts.kwargs, "keyword argument KEY=VALUE (repeatable)");
+
+  auto* reg = app.add_subcommand("register", "register a procedure and answer calls");
+  reg->add_option("procedure", opts.uri, "procedure URI")->required();
+  reg->add_flag("--echo", opts.echo, "answer every call with its own args and kwargs")
+      ->required();
+  reg->add_option("--count", opts.count, "exit after N calls (0: run until Ctrl-C)");
+
+  auto* keygen = app.add_subcommand(
+      "keygen", "print a new X25519 key pair (base64) and a key-ring entry using it");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : exit_usage;
+  }
+
+  if (keygen->parsed()) return run_keygen(std::cout);
+  command cmd = publish->parsed()     ? command::publish
+                : subscribe->parsed() ? command::subscribe
+                : call->parsed()      ? command::call
+                                      : command::register_echo;
+  return run(cmd, opts);
+}
