@@ -105,10 +105,15 @@ void session_impl::connect(transport::transport_options options, done_handler cb
                          cb(make_error(ec, "connect"));
                          return;
                        }
-                       self->transport_ = std::move(t);
-                       self->receive_next();
+                       self->attach(std::move(t));
                        cb(nullptr);
                      });
+}
+
+void session_impl::attach(std::shared_ptr<transport::transport> connected) {
+  transport_ = std::move(connected);
+  state_ = state::connected;
+  receive_next();
 }
 
 void session_impl::send(wire::message m, done_handler written) {
@@ -808,6 +813,12 @@ void session::cancel_on(boost::asio::cancellation_slot slot, wire::id request) {
 void session::do_connect(transport::transport_options options,
                          std::function<void(std::exception_ptr)> cb) {
   impl_->connect(std::move(options), std::move(cb));
+}
+
+void session::attach(std::shared_ptr<transport::transport> connected) {
+  if (impl_->state_ != detail::session_impl::state::closed)
+    throw error(errc::already_joined, "session already has a transport");
+  impl_->attach(std::move(connected));
 }
 
 void session::do_join(join_options options,

@@ -42,6 +42,8 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   state state_ = state::closed;
 
   void connect(transport::transport_options options, done_handler cb);
+  /// Starts using a connected transport (reading begins at once).
+  void attach(std::shared_ptr<transport::transport> connected);
   void join(join_options options, std::function<void(std::exception_ptr, welcome_info)> cb);
   void leave(std::string reason, done_handler cb);
   void publish(std::string topic, value args, value kwargs, publish_options options,

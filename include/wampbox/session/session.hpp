@@ -137,6 +137,10 @@ class session {
     }, std::move(options));
   }
 
+  /// Uses an already connected transport instead of `async_connect` (custom transports,
+  /// tests). The transport must run on this session's executor.
+  void attach(std::shared_ptr<transport::transport> connected);
+
   /// Joins a realm (HELLO, optional CHALLENGE/AUTHENTICATE, WELCOME or ABORT).
   /// Signature: `void(std::exception_ptr, welcome_info)`.
   template <typename CompletionToken>

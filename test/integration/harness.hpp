@@ -1,0 +1,115 @@
+// Integration-test harness: router URLs from the environment, coroutine runner with a deadline.
+#pragma once
+
+#include <wampbox/wampbox.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace wampbox::test {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+using namespace std::chrono_literals;
+
+/// One router endpoint with one serializer.
+struct endpoint {
+  std::string url;
+  wire::serializer_kind serializer;
+  std::string name() const { return url + " " + std::string(wire::serializer_name(serializer)); }
+};
+
+/// The router URLs under test: $WAMPBOX_ROUTER_URLS (space-separated), set by
+/// test/router/with_router. Empty when no router is configured.
+inline std::vector<std::string> router_urls() {
+  std::vector<std::string> urls;
+  if (const char* env = std::getenv("WAMPBOX_ROUTER_URLS")) {
+    std::istringstream in(env);
+    for (std::string u; in >> u;) urls.push_back(u);
+  }
+  return urls;
+}
+
+/// Every URL with every serializer.
+inline std::vector<endpoint> endpoints() {
+  std::vector<endpoint> out;
+  for (const auto& url : router_urls())
+    for (auto s : {wire::serializer_kind::json, wire::serializer_kind::msgpack,
+                   wire::serializer_kind::cbor})
+      out.push_back({url, s});
+  return out;
+}
+
+/// Runs a coroutine to completion on a fresh io_context, failing the test after `deadline`.
+template <typename Factory>
+void run(Factory&& make, std::chrono::seconds deadline = 20s) {
+  asio::io_context io;
+  bool finished = false;
+  std::exception_ptr failure;
+  asio::co_spawn(io, make(), [&](std::exception_ptr e) {
+    finished = true;
+    failure = e;
+  });
+  io.run_for(deadline);
+  REQUIRE_MESSAGE(finished, "test coroutine did not finish within the deadline");
+  if (failure) std::rethrow_exception(failure);
+}
+
+/// Connects and joins realm1 on an endpoint.
+inline asio::awaitable<void> open(session& s, const endpoint& ep,
+                                  std::size_t max_message_size = 16 * 1024 * 1024) {
+  transport::transport_options to;
+  to.url = ep.url;
+  to.serializer = ep.serializer;
+  to.max_message_size = max_message_size;
+  co_await s.async_connect(to, use_awaitable);
+  join_options jo;
+  co_await s.async_join(std::move(jo), use_awaitable);
+}
+
+/// A latch for "something happened": wait() returns once notify() was called (or throws after
+/// the timeout).
+class signal {
+ public:
+  explicit signal(asio::any_io_executor ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
+  void notify() {
+    fired_ = true;
+    timer_.cancel();
+  }
+  asio::awaitable<void> wait(std::chrono::milliseconds timeout = 5000ms) {
+    if (fired_) co_return;
+    using namespace asio::experimental::awaitable_operators;
+    asio::steady_timer deadline(timer_.get_executor(), timeout);
+    auto r = co_await (timer_.async_wait(asio::as_tuple(use_awaitable)) ||
+                       deadline.async_wait(use_awaitable));
+    if (r.index() == 1) throw std::runtime_error("timed out waiting for a signal");
+  }
+
+ private:
+  asio::steady_timer timer_;
+  bool fired_ = false;
+};
+
+/// Sleeps on the current executor.
+inline asio::awaitable<void> sleep(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(use_awaitable);
+}
+
+/// A unique URI per test case, so runs against a shared router never interfere.
+inline std::string unique_uri(const std::string& base) {
+  static unsigned counter = 0;
+  return base + "." + std::to_string(::getpid()) + "." + std::to_string(++counter);
+}
+
+}  // namespace wampbox::test

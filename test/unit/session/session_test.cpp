@@ -1,0 +1,392 @@
+// Session logic against a scripted transport: the test plays the router message by message.
+#include <wampbox/wampbox.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <doctest/doctest.h>
+
+#include <deque>
+
+using namespace wampbox;
+namespace asio = boost::asio;
+
+namespace {
+
+/// A transport whose far end is the test: it records what the session sends and delivers
+/// what the test pushes.
+class scripted_transport final : public transport::transport {
+ public:
+  explicit scripted_transport(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+
+  wire::serializer_kind serializer() const noexcept override { return wire::serializer_kind::json; }
+  std::size_t max_send_size() const noexcept override { return 1 << 20; }
+  asio::any_io_executor get_executor() const override { return ex_; }
+
+  void async_send(std::string message,
+                  std::function<void(boost::system::error_code)> handler) override {
+    sent.push_back(wire::read_json(message));
+    asio::post(ex_, [handler] { handler({}); });
+  }
+  void async_receive(std::function<void(boost::system::error_code, std::string)> h) override {
+    pending_ = std::move(h);
+    deliver();
+  }
+  void close() override {
+    closed = true;
+    if (auto h = std::exchange(pending_, nullptr))
+      asio::post(ex_, [h] { h(asio::error::operation_aborted, {}); });
+  }
+
+  /// Delivers raw bytes as the router's next message.
+  void push_raw(std::string bytes) {
+    inbox_.push_back(std::move(bytes));
+    deliver();
+  }
+  /// Delivers a WAMP array as the router's next message.
+  void push(const value& array) {
+    std::string bytes;
+    wire::write_json(array, bytes);
+    push_raw(std::move(bytes));
+  }
+
+  std::vector<value> sent;
+  bool closed = false;
+
+ private:
+  void deliver() {
+    if (!pending_ || inbox_.empty()) return;
+    auto h = std::exchange(pending_, nullptr);
+    asio::post(ex_, [h, m = std::move(inbox_.front())] { h({}, m); });
+    inbox_.pop_front();
+  }
+
+  asio::any_io_executor ex_;
+  std::function<void(boost::system::error_code, std::string)> pending_;
+  std::deque<std::string> inbox_;
+};
+
+/// A joined session on a scripted transport.
+struct fixture {
+  asio::io_context io;
+  std::shared_ptr<scripted_transport> router = std::make_shared<scripted_transport>(io.get_executor());
+  session s{io.get_executor()};
+  std::exception_ptr ended;
+  bool disconnected = false;
+
+  void settle() {
+    io.restart();
+    io.poll();
+  }
+
+  void join(std::shared_ptr<codec::payload_codec> codec = nullptr) {
+    if (codec) s.set_payload_codec(std::move(codec));
+    s.on_disconnect([this](std::exception_ptr e) {
+      disconnected = true;
+      ended = e;
+    });
+    s.attach(router);
+    bool joined = false;
+    s.async_join(join_options{}, [&](std::exception_ptr e, welcome_info) { joined = !e; });
+    settle();
+    router->push(value::array({2, 12345, {{"roles", {{"broker", value::object()}}}}}));
+    settle();
+    REQUIRE(joined);
+  }
+
+  /// The last message sent, as an array.
+  const value& last() const {
+    REQUIRE_FALSE(router->sent.empty());
+    return router->sent.back();
+  }
+
+  wire::id register_procedure(const std::string& uri, invocation_handler h) {
+    s.async_register(uri, std::move(h), {}, [](std::exception_ptr e, registration) {
+      REQUIRE_FALSE(e);
+    });
+    settle();
+    const auto request = last()[1];
+    router->push(value::array({65, request, 777}));
+    settle();
+    return 777;
+  }
+};
+
+int error_code_of(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const error& ex) {
+    return ex.code().value();
+  }
+}
+
+/// A payload codec recording the hook calls; can be told to refuse one kind.
+struct recording_codec final : codec::payload_codec {
+  std::vector<std::pair<codec::payload_kind, std::string>> calls;
+  std::optional<codec::payload_kind> refuse;
+
+  void encode(codec::payload_kind kind, std::string_view uri, value& options, wire::payload&,
+              codec::call_context&) override {
+    calls.emplace_back(kind, std::string(uri));
+    if (refuse == kind) throw payload_error(errc::encryption_required, "no key");
+    options["hooked"] = true;
+  }
+  void decode(codec::payload_kind kind, std::string_view uri, const value&, wire::payload& data,
+              codec::call_context& call) override {
+    calls.emplace_back(kind, std::string(uri));
+    if (refuse == kind) throw payload_error(errc::decryption_failed, "bad tag");
+    call.encrypted = true;
+    data.args = value::array({"decoded"});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("HELLO announces the four roles; payload features only with a codec") {
+  fixture plain;
+  plain.join();
+  const auto& hello = plain.router->sent.front();
+  CHECK(hello[0] == 1);
+  CHECK(hello[1] == "realm1");
+  for (const char* role : {"publisher", "subscriber", "caller", "callee"}) {
+    CHECK(hello[2]["roles"].contains(role));
+    CHECK_FALSE(hello[2]["roles"][role]["features"].contains("payload_transparency"));
+  }
+  CHECK(plain.s.welcome().session_id == 12345);
+
+  fixture enc;
+  enc.join(std::make_shared<recording_codec>());
+  CHECK(enc.router->sent.front()[2]["roles"]["subscriber"]["features"]
+                                  ["payload_encryption_cryptobox"] == true);
+}
+
+TEST_CASE("a malformed frame aborts with protocol_violation and fails pending calls") {
+  fixture f;
+  f.join();
+  std::exception_ptr call_error;
+  f.s.async_call("com.example.p", nullptr, nullptr, {},
+                 [&](std::exception_ptr e, call_result) { call_error = e; });
+  f.settle();
+  f.router->push_raw("[50, 1, {}, [1,2");
+  f.settle();
+  CHECK(f.disconnected);
+  CHECK(error_code_of(f.ended) == static_cast<int>(errc::protocol_violation));
+  REQUIRE(call_error);
+  CHECK(error_code_of(call_error) == static_cast<int>(errc::protocol_violation));
+  CHECK(f.last()[0] == 3);
+  CHECK(f.last()[2] == "wamp.error.protocol_violation");
+  CHECK(f.router->closed);
+}
+
+TEST_CASE("messages a router never sends are protocol violations") {
+  for (const char* bytes : {R"([48, 1, {}, "com.example.p"])", R"([1, "realm1", {}])",
+                            R"([99, 1])", R"("not an array")"}) {
+    CAPTURE(bytes);
+    fixture f;
+    f.join();
+    f.router->push_raw(bytes);
+    f.settle();
+    CHECK(f.disconnected);
+    CHECK(f.last()[2] == "wamp.error.protocol_violation");
+  }
+}
+
+TEST_CASE("callee: exceptions, dropped invocations and INTERRUPT become ERRORs") {
+  fixture f;
+  f.join();
+  std::vector<responder> kept;
+  f.register_procedure("com.example.p", [&](invocation inv, responder r) {
+    const auto what = inv.args[0].get<std::string>();
+    if (what == "throw") throw std::runtime_error("handler failed");
+    if (what == "wamp") throw wamp_error("com.example.error", value::array({1}));
+    if (what == "keep") kept.push_back(r);
+  });
+
+  auto invoke = [&f](wire::id request, const char* what) {
+    f.router->push(value::array({68, request, 777, value::object(), value::array({what})}));
+    f.settle();
+  };
+  invoke(1, "throw");
+  CHECK(f.last() == value::array({8, 68, 1, value::object(), "wamp.error.runtime_error",
+                                  value::array({"handler failed"})}));
+  invoke(2, "wamp");
+  CHECK(f.last() ==
+        value::array({8, 68, 2, value::object(), "com.example.error", value::array({1})}));
+  invoke(3, "drop");
+  CHECK(f.last()[4] == "wamp.error.runtime_error");
+  CHECK(f.last()[2] == 3);
+  invoke(4, "keep");
+  f.router->push(value::array({69, 4, value::object()}));
+  f.settle();
+  CHECK(f.last() == value::array({8, 68, 4, value::object(), "wamp.error.canceled"}));
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].interrupted());
+  const auto count = f.router->sent.size();
+  kept[0].yield();  // too late: dropped
+  f.settle();
+  CHECK(f.router->sent.size() == count);
+  CHECK_FALSE(f.disconnected);
+
+  f.router->push(value::array({68, 5, 999, value::object()}));
+  f.settle();
+  CHECK(f.last()[4] == "wamp.error.no_such_registration");
+}
+
+TEST_CASE("router GOODBYE is answered and ends the session") {
+  fixture f;
+  f.join();
+  f.router->push(value::array({6, value::object(), "wamp.close.system_shutdown"}));
+  f.settle();
+  CHECK(f.last() == value::array({6, value::object(), "wamp.close.goodbye_and_out"}));
+  CHECK(f.disconnected);
+  CHECK_FALSE(f.s.is_joined());
+}
+
+TEST_CASE("CHALLENGE: answered by on_challenge, aborted without one") {
+  fixture f;
+  f.s.attach(f.router);
+  join_options jo;
+  jo.authid = "alice";
+  jo.authmethods = {"ticket"};
+  jo.on_challenge = [](const challenge& c) {
+    CHECK(c.method == "ticket");
+    return std::string("secret-ticket");
+  };
+  bool joined = false;
+  f.s.async_join(jo, [&](std::exception_ptr e, welcome_info) { joined = !e; });
+  f.settle();
+  CHECK(f.last()[2]["authmethods"] == value::array({"ticket"}));
+  f.router->push(value::array({4, "ticket", value::object()}));
+  f.settle();
+  CHECK(f.last() == value::array({5, "secret-ticket", value::object()}));
+  f.router->push(value::array({2, 1, value::object()}));
+  f.settle();
+  CHECK(joined);
+
+  fixture g;
+  g.s.attach(g.router);
+  std::exception_ptr failed;
+  g.s.async_join(join_options{}, [&](std::exception_ptr e, welcome_info) { failed = e; });
+  g.settle();
+  g.router->push(value::array({4, "wampcra", value::object()}));
+  g.settle();
+  REQUIRE(failed);
+  CHECK(error_code_of(failed) == static_cast<int>(errc::authentication_failed));
+  CHECK(g.last()[2] == "wamp.error.cannot_authenticate");
+}
+
+TEST_CASE("the payload hook sees every payload with the right URI") {
+  fixture f;
+  auto codec = std::make_shared<recording_codec>();
+  f.join(codec);
+  using k = codec::payload_kind;
+
+  f.s.async_publish("com.example.topic", value::array({1}), nullptr, {},
+                    [](std::exception_ptr, std::optional<wire::id>) {});
+  f.settle();
+  CHECK(f.last()[2]["hooked"] == true);
+
+  std::vector<event> events;
+  f.s.async_subscribe("com.example", [&](const event& e) { events.push_back(e); },
+                      subscribe_options{match_policy::prefix, value::object()},
+                      [](std::exception_ptr, subscription) {});
+  f.settle();
+  f.router->push(value::array({33, f.last()[1], 55}));
+  f.settle();
+  f.router->push(value::array({36, 55, 1, {{"topic", "com.example.x"}}, make_binary({1, 2})}));
+  f.settle();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].topic == "com.example.x");
+  CHECK(events[0].encrypted);
+  CHECK(events[0].args == value::array({"decoded"}));
+
+  call_result result;
+  std::exception_ptr call_error;
+  f.s.async_call("com.example.proc", nullptr, nullptr, {},
+                 [&](std::exception_ptr e, call_result r) {
+                   call_error = e;
+                   result = std::move(r);
+                 });
+  f.settle();
+  f.router->push(value::array({50, f.last()[1], value::object(), make_binary({3})}));
+  f.settle();
+  CHECK_FALSE(call_error);
+  CHECK(result.encrypted);
+
+  f.s.async_call("com.example.proc", nullptr, nullptr, {},
+                 [&](std::exception_ptr e, call_result) { call_error = e; });
+  f.settle();
+  f.router->push(value::array({8, 48, f.last()[1], value::object(), "com.example.err",
+                               make_binary({4})}));
+  f.settle();
+  CHECK(call_error);
+
+  f.register_procedure("com.example.proc2", [](invocation inv, responder r) {
+    if (inv.args.is_null()) return r.error("com.example.err2");
+    r.yield();
+  });
+  f.router->push(value::array({68, 9, 777, {{"procedure", "com.example.proc2"}},
+                               make_binary({5})}));
+  f.settle();
+  CHECK(f.last()[0] == 70);
+  CHECK(f.last()[2]["hooked"] == true);
+
+  const std::vector<std::pair<k, std::string>> expected = {
+      {k::publish, "com.example.topic"}, {k::event, "com.example.x"},
+      {k::call, "com.example.proc"},     {k::result, "com.example.proc"},
+      {k::call, "com.example.proc"},     {k::result_error, "com.example.err"},
+      {k::invocation, "com.example.proc2"}, {k::yield, "com.example.proc2"}};
+  CHECK(codec->calls == expected);
+}
+
+TEST_CASE("payload hook refusals: nothing leaks, nothing is dropped silently") {
+  using k = codec::payload_kind;
+  fixture f;
+  auto codec = std::make_shared<recording_codec>();
+  f.join(codec);
+
+  codec->refuse = k::publish;
+  std::exception_ptr publish_error;
+  const auto before = f.router->sent.size();
+  f.s.async_publish("com.example.t", value::array({"secret"}), nullptr, {},
+                    [&](std::exception_ptr e, std::optional<wire::id>) { publish_error = e; });
+  f.settle();
+  CHECK(publish_error);
+  CHECK(f.router->sent.size() == before);  // nothing went out
+
+  codec->refuse = k::event;
+  int delivered = 0;
+  std::vector<std::string> reported;
+  f.s.on_event_error([&](const std::string& topic, std::exception_ptr) {
+    reported.push_back(topic);
+  });
+  f.s.async_subscribe("com.example.t", [&](const event&) { ++delivered; }, {},
+                      [](std::exception_ptr, subscription) {});
+  f.settle();
+  f.router->push(value::array({33, f.last()[1], 56}));
+  f.settle();
+  f.router->push(value::array({36, 56, 1, value::object(), make_binary({1})}));
+  f.settle();
+  CHECK(delivered == 0);
+  CHECK(reported == std::vector<std::string>{"com.example.t"});
+
+  codec->refuse = k::invocation;
+  bool handler_ran = false;
+  f.register_procedure("com.example.p", [&](invocation, responder r) {
+    handler_ran = true;
+    r.yield(call_result{value::array({"secret"})});
+  });
+  f.router->push(value::array({68, 7, 777, value::object(), make_binary({1})}));
+  f.settle();
+  CHECK_FALSE(handler_ran);
+  CHECK(f.last() == value::array({8, 68, 7, value::object(),
+                                  "wamp.error.encryption.decrypt_error",
+                                  value::array({"bad tag"})}));
+
+  codec->refuse = k::yield;
+  f.router->push(value::array({68, 8, 777, value::object(), make_binary({1})}));
+  f.settle();
+  CHECK(handler_ran);
+  CHECK(f.last()[0] == 8);  // an ERROR, never a plaintext YIELD
+  CHECK(f.last()[4] == "wamp.error.encryption.key_required");
+  CHECK(f.last().size() == 5);
+}
