@@ -180,6 +180,7 @@ void session_impl::end(std::exception_ptr reason) {
   auto registers = std::exchange(registers_, {});
   auto unregisters = std::exchange(unregisters_, {});
   subscriptions_.clear();
+  last_event_.reset();
   registrations_.clear();
   for (auto& [id, weak] : std::exchange(invocations_, {}))
     if (auto inv = weak.lock()) inv->interrupted = true;  // no one to answer any more
@@ -485,22 +486,27 @@ void session_impl::on_event(wire::event_message& m) {
   auto it = subscriptions_.find(m.subscription);
   if (it == subscriptions_.end()) return;  // in flight while we unsubscribed
   event ev;
-  ev.topic = string_or(m.details, "topic", it->second.topic);
-  ev.subscription = m.subscription;
-  ev.publication = m.publication;
-  if (codec_) {
-    codec::call_context context;
-    try {
-      codec_->decode(codec::payload_kind::event, ev.topic, m.details, m.data, context);
-    } catch (...) {
-      return report_event_error(ev.topic, std::current_exception());
-    }
-    ev.encrypted = context.encrypted;
+  const auto topic = string_or(m.details, "topic", it->second.topic);
+  if (last_event_ && last_event_->publication == m.publication && last_event_->topic == topic) {
+    ev = *last_event_;  // the same publication through another subscription
   } else {
-    expose_opaque(m.data);
+    ev.topic = topic;
+    ev.publication = m.publication;
+    if (codec_) {
+      codec::call_context context;
+      try {
+        codec_->decode(codec::payload_kind::event, ev.topic, m.details, m.data, context);
+      } catch (...) {
+        return report_event_error(ev.topic, std::current_exception());
+      }
+      ev.encrypted = context.encrypted;
+    } else {
+      expose_opaque(m.data);
+    }
+    ev.args = std::move(m.data.args);
+    ev.kwargs = std::move(m.data.kwargs);
   }
-  ev.args = std::move(m.data.args);
-  ev.kwargs = std::move(m.data.kwargs);
+  ev.subscription = m.subscription;
   ev.details = std::move(m.details);
   // Copy: a handler may unsubscribe (and so modify the map) while we iterate.
   auto handlers = it->second.handlers;
@@ -511,6 +517,7 @@ void session_impl::on_event(wire::event_message& m) {
       report_event_error(ev.topic, std::current_exception());
     }
   }
+  last_event_ = std::move(ev);
 }
 
 // ---------------------------------------------------------------- caller

@@ -128,6 +128,9 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   std::unordered_map<wire::id, pending_subscribe> subscribes_;
   std::unordered_map<wire::id, done_handler> unsubscribes_;
   std::unordered_map<wire::id, subscription_state> subscriptions_;
+  /// The last event delivered: overlapping subscriptions receive one publication as several
+  /// consecutive EVENTs, which must be decoded once (a replay-protecting codec refuses copies).
+  std::optional<event> last_event_;
   std::uint64_t next_slot_ = 1;
   std::unordered_map<wire::id, pending_call> calls_;
   std::unordered_map<wire::id, pending_register> registers_;
