@@ -12,6 +12,7 @@
 using namespace wampbox;
 using namespace wampbox::wire;
 using wampbox::wire::test::from_hex;
+using wampbox::wire::test::keys_sorted;
 
 namespace {
 
@@ -87,31 +88,6 @@ value load(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return value::parse(ss.str());
-}
-
-// True when every dict in `v` lists its keys in sorted order. wampbox's value type
-// (nlohmann::json) keeps dicts sorted, so only such samples can be re-serialized byte-exactly.
-bool keys_sorted(const nlohmann::ordered_json& v) {
-  if (v.is_object()) {
-    const std::string* previous = nullptr;
-    for (const auto& [key, item] : v.items()) {
-      if (previous && !(*previous < key)) return false;
-      previous = &key;
-    }
-  }
-  if (v.is_structured())
-    for (const auto& item : v)
-      if (!keys_sorted(item)) return false;
-  return true;
-}
-
-bool keys_sorted(serializer_kind kind, const std::string& bytes) {
-  switch (kind) {
-    case serializer_kind::json: return keys_sorted(nlohmann::ordered_json::parse(bytes));
-    case serializer_kind::msgpack: return keys_sorted(nlohmann::ordered_json::from_msgpack(bytes));
-    case serializer_kind::cbor: return keys_sorted(nlohmann::ordered_json::from_cbor(bytes));
-  }
-  return false;
 }
 
 // Position of the opaque payload in each payload-transparency message (validation samples
