@@ -127,6 +127,10 @@ TEST_CASE("read_json: malformed input") {
       "{\"a\":1,}",                    // trailing comma
       "[1,/*c*/2]",                    // comments
   };
+  for (const std::string& text : {std::string("[1]\0", 4), std::string("[1]\0garbage", 11),
+                                  std::string("[\"a\0b\"]", 7)}) {
+    CHECK(protocol_errc([&] { read_json(text); }) == errc::malformed_message);  // raw NUL byte
+  }
   for (const char* text : cases) {
     CAPTURE(text);
     CHECK(protocol_errc([&] { read_json(text); }) == errc::malformed_message);
