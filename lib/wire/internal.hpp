@@ -1,0 +1,69 @@
+// wampbox — internal helpers of the wire layer: nesting limit, UTF-8 validation, Base64.
+#pragma once
+
+#include <wampbox/wire/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wampbox::wire::detail {
+
+/// Deepest container nesting accepted when reading or writing (the WAMP array is level 1).
+/// Why: the writers and nlohmann's binary readers recurse once per level.
+inline constexpr int max_nesting = 128;
+
+/// Length (1..4) of the well-formed UTF-8 sequence starting at `p`, or 0 when it is
+/// ill-formed (overlong, surrogate, above U+10FFFF, truncated). `p < end`.
+inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) noexcept {
+  const unsigned char c = *p;
+  const auto left = static_cast<std::size_t>(end - p);
+  auto cont = [&](std::size_t i) { return (p[i] & 0xC0U) == 0x80U; };
+  if (c < 0x80U) return 1;
+  if (c < 0xC2U) return 0;
+  if (c < 0xE0U) return left >= 2 && cont(1) ? 2 : 0;
+  if (c < 0xF0U) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    if (c == 0xE0U && p[1] < 0xA0U) return 0;  // overlong
+    if (c == 0xEDU && p[1] > 0x9FU) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (c < 0xF5U) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0U && p[1] < 0x90U) return 0;  // overlong
+    if (c == 0xF4U && p[1] > 0x8FU) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+/// True when `s` is well-formed UTF-8.
+inline bool valid_utf8(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto end = p + s.size();
+  while (p != end) {
+    // ASCII fast path, eight bytes at a time.
+    while (end - p >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, 8);
+      if (word & 0x8080808080808080ULL) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const std::size_t n = utf8_sequence_length(p, end);
+    if (n == 0) return false;
+    p += n;
+  }
+  return true;
+}
+
+/// Appends the standard Base64 (RFC 4648 §4, '=' padded) of `data` to `out`.
+void append_base64(const std::uint8_t* data, std::size_t size, std::string& out);
+
+/// Decodes standard padded Base64; empty when `text` is not exactly that.
+std::optional<bytes> decode_base64(std::string_view text);
+
+}  // namespace wampbox::wire::detail

@@ -1,0 +1,47 @@
+// Helpers shared by the wire-layer unit tests.
+#pragma once
+
+#include <wampbox/error.hpp>
+#include <wampbox/wire/value.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <string_view>
+
+namespace wampbox::wire::test {
+
+/// Decodes lowercase or uppercase hex into a byte string (test data only; CHECKs the input).
+inline std::string from_hex(std::string_view hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  REQUIRE(hex.size() % 2 == 0);
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    REQUIRE((hi >= 0 && lo >= 0));
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+/// Runs `f` and returns the errc of the protocol_error it throws; fails the test when it
+/// returns normally or throws anything else.
+template <typename F>
+errc protocol_errc(F&& f) {
+  try {
+    f();
+  } catch (const protocol_error& e) {
+    return static_cast<errc>(e.code().value());
+  } catch (const std::exception& e) {
+    FAIL("unexpected exception type: " << e.what());
+  }
+  FAIL("no exception thrown");
+  return errc{};
+}
+
+}  // namespace wampbox::wire::test
