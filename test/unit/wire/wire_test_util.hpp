@@ -2,6 +2,7 @@
 #pragma once
 
 #include <wampbox/error.hpp>
+#include <wampbox/wire/serializer.hpp>
 #include <wampbox/wire/value.hpp>
 
 #include <doctest/doctest.h>
@@ -42,6 +43,32 @@ errc protocol_errc(F&& f) {
   }
   FAIL("no exception thrown");
   return errc{};
+}
+
+/// True when every dict in `v` lists its keys in sorted order. wampbox's value type
+/// (nlohmann::json) keeps dicts sorted, so only such samples can be re-serialized byte-exactly.
+inline bool keys_sorted(const nlohmann::ordered_json& v) {
+  if (v.is_object()) {
+    const std::string* previous = nullptr;
+    for (const auto& [key, item] : v.items()) {
+      if (previous && !(*previous < key)) return false;
+      previous = &key;
+    }
+  }
+  if (v.is_structured())
+    for (const auto& item : v)
+      if (!keys_sorted(item)) return false;
+  return true;
+}
+
+/// keys_sorted for serialized bytes.
+inline bool keys_sorted(serializer_kind kind, const std::string& bytes) {
+  switch (kind) {
+    case serializer_kind::json: return keys_sorted(nlohmann::ordered_json::parse(bytes));
+    case serializer_kind::msgpack: return keys_sorted(nlohmann::ordered_json::from_msgpack(bytes));
+    case serializer_kind::cbor: return keys_sorted(nlohmann::ordered_json::from_cbor(bytes));
+  }
+  return false;
 }
 
 }  // namespace wampbox::wire::test
