@@ -7,8 +7,13 @@
 
 #include <sodium.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <mutex>
+#include <stdexcept>
 
 namespace wampbox::codec {
 namespace {
@@ -63,6 +68,18 @@ bool valid_call_id(const std::string& s) noexcept {
   });
 }
 
+/// Incremented in the child after every fork(): random batches drawn before it are discarded.
+std::atomic<std::uint64_t> fork_generation{1};
+
+void register_fork_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (::pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }) != 0) {
+      throw std::runtime_error("pthread_atfork failed");
+    }
+  });
+}
+
 /// Wipes the reused plaintext buffer when a scope ends, however it ends.
 struct wipe_on_exit {
   std::string& buffer;
@@ -83,6 +100,7 @@ std::size_t cryptobox_codec::nonce_hash::operator()(const nonce& n) const noexce
 cryptobox_codec::cryptobox_codec(std::shared_ptr<const key_ring> ring, cryptobox_options options)
     : ring_(std::move(ring)), options_(std::move(options)) {
   detail::ensure_sodium();
+  register_fork_handler();
   if (!ring_) ring_ = std::make_shared<const key_ring>();
 }
 
@@ -94,6 +112,18 @@ cryptobox_codec::~cryptobox_codec() { detail::wipe(plain_); }
 std::int64_t cryptobox_codec::now_ms() const {
   const auto now = options_.clock ? options_.clock() : std::chrono::system_clock::now();
   return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+}
+
+void cryptobox_codec::random_bytes(unsigned char* out, std::size_t size) {
+  const std::uint64_t generation = fork_generation.load();
+  if (random_used_ + size > random_pool_.size() || random_generation_ != generation) {
+    randombytes_buf(random_pool_.data(), random_pool_.size());
+    random_used_ = 0;
+    random_generation_ = generation;
+  }
+  std::copy_n(random_pool_.begin() + static_cast<std::ptrdiff_t>(random_used_), size, out);
+  sodium_memzero(random_pool_.data() + random_used_, size);  // handed out once, never again
+  random_used_ += size;
 }
 
 void cryptobox_codec::encode(payload_kind kind, std::string_view uri, value& options,
@@ -149,7 +179,7 @@ void cryptobox_codec::write_plaintext(payload_kind kind, std::string_view uri,
   plain_ += '"';
   if (kind == payload_kind::call) {
     unsigned char id[16];
-    randombytes_buf(id, sizeof id);
+    random_bytes(id, sizeof id);
     char hex[2 * sizeof id + 1];
     sodium_bin2hex(hex, sizeof hex, id, sizeof id);
     call.binding.assign(hex, 2 * sizeof id);
@@ -177,7 +207,7 @@ void cryptobox_codec::encrypt(payload_kind kind, std::string_view uri, const uns
   if (options_.nonce_source) {
     options_.nonce_source(std::span<unsigned char, nonce_size>(box.data(), nonce_size));
   } else {
-    randombytes_buf(box.data(), nonce_size);
+    random_bytes(box.data(), nonce_size);
   }
   crypto_box_easy_afternm(box.data() + nonce_size, reinterpret_cast<const unsigned char*>(plain_.data()),
                           plain_.size(), box.data(), k);

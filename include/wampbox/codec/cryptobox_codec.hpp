@@ -33,7 +33,9 @@
 //   REMAINS §4.7 no key id or rotation; lookup is the character-wise prefix, as in Autobahn
 //               ("com.example.top" also matches "com.example.topology").
 //   §4.8 nonces are 24 random bytes per message (no counters), so the shared K is safe to use in
-//               both directions.
+//               both directions. They come from randombytes_buf in batches (one system call per
+//               64 messages instead of one per message); a fork() discards the batch, so a parent
+//               and its child never send the same nonce.
 //
 // With `binding` off the output is byte-identical to Autobahn|Python's.
 #pragma once
@@ -115,6 +117,7 @@ class cryptobox_codec final : public payload_codec {
   void write_plaintext(payload_kind kind, std::string_view uri, const wire::payload& data,
                        call_context& call);
   std::int64_t now_ms() const;
+  void random_bytes(unsigned char* out, std::size_t size);
   bool seen(const nonce& n, std::int64_t now);
   void remember(const nonce& n, std::int64_t now);
 
@@ -123,6 +126,9 @@ class cryptobox_codec final : public payload_codec {
   std::string plain_;       // reused buffer for the inner JSON (wiped after each use)
   std::string uri_cache_;   // last URI written, and its JSON-encoded form
   std::string uri_json_;
+  std::array<unsigned char, 64 * 24> random_pool_{};  // batch of randombytes_buf output
+  std::size_t random_used_ = random_pool_.size();        // bytes of the batch handed out
+  std::uint64_t random_generation_ = 0;                  // fork generation of the batch
   std::unordered_set<nonce, nonce_hash> seen_nonces_;
   std::deque<std::pair<std::int64_t, nonce>> nonce_order_;  // (ms accepted, nonce), oldest first
 };

@@ -5,9 +5,13 @@
 #include "codec_test_util.hpp"
 
 #include <doctest/doctest.h>
+#include <poll.h>
 #include <sodium.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <optional>
+#include <set>
 #include <string>
 
 using namespace wampbox;
@@ -313,6 +317,46 @@ TEST_SUITE("codec.cryptobox") {
     // After refusals the codec still works (the reused buffer is in a clean state).
     c.encode(pk::publish, topic, options, data, ctx);
     CHECK(data.opaque);
+  }
+}
+
+TEST_SUITE("codec.cryptobox.nonces") {
+  TEST_CASE("nonces never repeat, across batches and across fork()") {
+    cryptobox_codec c(originator_ring());
+    auto next_nonce = [&c] {
+      value options = value::object();
+      wire::payload data = vector_args();
+      call_context ctx;
+      c.encode(pk::publish, topic, options, data, ctx);
+      return hex(data.opaque->data(), 24);
+    };
+    std::set<std::string> seen;
+    for (int i = 0; i < 200; ++i) seen.insert(next_nonce());  // spans several batches
+    CHECK(seen.size() == 200);
+
+    // The child's first nonce must differ from the parent's next one, although both start from
+    // the same (copied) batch.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      const std::string n = next_nonce();
+      const auto written = ::write(fds[1], n.data(), n.size());
+      ::_exit(written == static_cast<ssize_t>(n.size()) ? 0 : 1);
+    }
+    ::close(fds[1]);
+    const std::string parent = next_nonce();
+    pollfd pfd{fds[0], POLLIN, 0};
+    REQUIRE(::poll(&pfd, 1, 10000) == 1);  // the child answers within 10 s
+    char buf[48];
+    const auto n = ::read(fds[0], buf, sizeof buf);
+    ::close(fds[0]);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(n == 48);
+    CHECK(std::string(buf, 48) != parent);
+    CHECK(seen.count(std::string(buf, 48)) == 0);
   }
 }
 
