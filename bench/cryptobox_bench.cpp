@@ -1,0 +1,184 @@
+// cryptobox_bench: what end-to-end encryption costs per message, against the libsodium limit.
+//
+// For application payloads of 64 B, 1 KiB and 16 KiB (one string argument of that size):
+//   limit       randombytes nonce + crypto_box_easy_afternm over the same inner plaintext bytes
+//   open limit  crypto_box_open_easy_afternm of that box (for reference)
+//   encode      args -> [codec.encode] -> serialize PUBLISH          (plaintext and encrypted)
+//   decode      parse EVENT -> [codec.decode] -> args                  (plaintext and encrypted)
+// for the JSON and MessagePack serializers. Each cell runs for a fixed time (0.3 s by default, or
+// the first argument in seconds). The encrypted rows use the codec's defaults (wbx binding and
+// replay protection on).
+#include <wampbox/codec/cryptobox_codec.hpp>
+#include <wampbox/wire/serializer.hpp>
+
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+using namespace wampbox;
+using namespace wampbox::codec;
+using wire::serializer_kind;
+
+namespace {
+
+const char* const originator_priv = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+const char* const originator_pub = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=";
+const char* const responder_priv = "ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A=";
+const char* const responder_pub = "WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=";
+const std::string topic = "com.example.topic";
+
+/// Events decoded in rotation by the encrypted decode cell (distinct nonces, as on a real wire).
+constexpr std::size_t event_pool = 64;
+
+double seconds_per_cell = 0.3;
+volatile std::size_t sink;  // keeps results observable so nothing is optimised away
+
+/// Messages per second of `op`, run in batches for `seconds_per_cell`.
+double rate(const std::function<void()>& op) {
+  using clock = std::chrono::steady_clock;
+  for (int i = 0; i < 16; ++i) op();  // warm up caches and the codec's reused buffers
+  std::size_t done = 0;
+  std::size_t batch = 16;
+  const auto start = clock::now();
+  double elapsed = 0;
+  while (elapsed < seconds_per_cell) {
+    for (std::size_t i = 0; i < batch; ++i) op();
+    done += batch;
+    batch *= 2;
+    if (batch > 4096) batch = 4096;
+    elapsed = std::chrono::duration<double>(clock::now() - start).count();
+  }
+  return static_cast<double>(done) / elapsed;
+}
+
+key_ring ring_for(key_role role) {
+  key_ring ring;
+  if (role == key_role::originator) {
+    ring.set_key("com.example.", key::from_spec({originator_priv, {}, {}, responder_pub}));
+  } else {
+    ring.set_key("com.example.", key::from_spec({{}, originator_pub, responder_priv, {}}));
+  }
+  return ring;
+}
+
+
+struct row {
+  std::string name;
+  double per_second;
+};
+
+void print_row(const row& r, double limit) {
+  std::printf("  %-34s %12.0f msg/s  %6.1f%% of limit\n", r.name.c_str(), r.per_second,
+              100.0 * r.per_second / limit);
+}
+
+/// One serialized PUBLISH turned into the EVENT the router would forward.
+std::string as_event(serializer_kind s, wire::message publish, wire::id publication) {
+  auto& p = std::get<wire::publish_message>(publish);
+  return wire::serialize_message(s, wire::event_message{9001, publication, p.options, std::move(p.data)});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1) seconds_per_cell = std::atof(argv[1]);
+  if (sodium_init() < 0) return 1;
+  std::printf("cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of\n"
+              "the limit (randombytes nonce + crypto_box_easy_afternm of the inner plaintext)\n",
+              seconds_per_cell);
+
+  struct overhead {
+    std::size_t size;
+    long json, msgpack;
+  };
+  std::vector<overhead> overheads;
+
+  for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{16384}}) {
+    const value args = value::array({std::string(size, 'x')});
+    cryptobox_codec originator(ring_for(key_role::originator));
+
+    // The inner plaintext the codec encrypts (Autobahn form), for the libsodium limit.
+    std::string inner = R"({"uri":")" + topic + R"(","args":)";
+    wire::write_json(args, inner);
+    inner += R"(,"kwargs":null})";
+    const key k = key::from_spec({originator_priv, {}, {}, responder_pub});
+    const unsigned char* kk = k.shared_key(key_role::originator);
+    std::vector<unsigned char> box(24 + 16 + inner.size());
+    std::vector<unsigned char> opened(inner.size());
+
+    std::printf("\npayload %zu B (inner plaintext %zu B)\n", size, inner.size());
+    const double limit = rate([&] {
+      randombytes_buf(box.data(), 24);
+      crypto_box_easy_afternm(box.data() + 24, reinterpret_cast<const unsigned char*>(inner.data()),
+                              inner.size(), box.data(), kk);
+      sink = box[30];
+    });
+    std::printf("  %-34s %12.0f msg/s  (limit)\n", "libsodium seal", limit);
+    print_row({"libsodium open", rate([&] {
+                 sink = static_cast<std::size_t>(crypto_box_open_easy_afternm(
+                     opened.data(), box.data() + 24, box.size() - 24, box.data(), kk));
+               })},
+              limit);
+
+    overhead o{size, 0, 0};
+    for (serializer_kind s : {serializer_kind::json, serializer_kind::msgpack}) {
+      const std::string ser(wire::serializer_name(s));
+      auto make_publish = [&](bool encrypt) {
+        wire::payload data{args, nullptr, std::nullopt};
+        value options = value::object();
+        if (encrypt) {
+          call_context ctx;
+          originator.encode(payload_kind::publish, topic, options, data, ctx);
+        }
+        return wire::message(wire::publish_message{1, std::move(options), topic, std::move(data)});
+      };
+
+      const std::string plain_bytes = wire::serialize_message(s, make_publish(false));
+      const std::string enc_bytes = wire::serialize_message(s, make_publish(true));
+      (s == serializer_kind::json ? o.json : o.msgpack) =
+          static_cast<long>(enc_bytes.size()) - static_cast<long>(plain_bytes.size());
+
+      print_row({ser + " plaintext encode", rate([&] {
+                   sink = wire::serialize_message(s, make_publish(false)).size();
+                 })},
+                limit);
+      print_row({ser + " encrypt + serialize PUBLISH", rate([&] {
+                   sink = wire::serialize_message(s, make_publish(true)).size();
+                 })},
+                limit);
+
+      const std::string plain_event = as_event(s, make_publish(false), 1);
+      print_row({ser + " plaintext decode", rate([&] {
+                   auto ev = std::get<wire::event_message>(wire::parse_message(s, plain_event));
+                   sink = ev.data.args.size();
+                 })},
+                limit);
+
+      std::vector<std::string> events;
+      for (std::size_t i = 0; i < event_pool; ++i) events.push_back(as_event(s, make_publish(true), i + 1));
+      cryptobox_options sub_options;
+      sub_options.replay_cache_size = event_pool - 1;  // each nonce is evicted before it comes round again
+      cryptobox_codec subscriber(ring_for(key_role::responder), sub_options);
+      std::size_t next = 0;
+      print_row({ser + " parse + decrypt EVENT", rate([&] {
+                   auto ev = std::get<wire::event_message>(wire::parse_message(s, events[next]));
+                   next = (next + 1) % event_pool;
+                   call_context ctx;
+                   subscriber.decode(payload_kind::event, topic, ev.details, ev.data, ctx);
+                   sink = ev.data.args.size();
+                 })},
+                limit);
+    }
+    overheads.push_back(o);
+  }
+
+  std::printf("\nwire overhead of encryption, bytes per PUBLISH (encrypted - plaintext)\n");
+  std::printf("  %-10s %10s %10s\n", "payload", "json", "msgpack");
+  for (const auto& o : overheads) std::printf("  %-10zu %10ld %10ld\n", o.size, o.json, o.msgpack);
+  return 0;
+}

@@ -1,0 +1,359 @@
+#include <wampbox/codec/cryptobox_codec.hpp>
+
+#include "sodium_util.hpp"
+
+#include <wampbox/error.hpp>
+#include <wampbox/wire/serializer.hpp>
+
+#include <sodium.h>
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+namespace wampbox::codec {
+namespace {
+
+constexpr std::size_t nonce_size = crypto_box_NONCEBYTES;  // 24
+constexpr std::size_t mac_size = crypto_box_MACBYTES;      // 16
+static_assert(nonce_size == 24 && mac_size == 16);
+
+/// Longest call id accepted from a peer (ours are 32 hex digits).
+constexpr std::size_t max_call_id = 64;
+
+[[noreturn]] void refuse(errc code, const std::string& why) { throw payload_error(code, why); }
+
+bool is_outgoing(payload_kind k) noexcept {
+  return k == payload_kind::publish || k == payload_kind::call || k == payload_kind::yield ||
+         k == payload_kind::call_error;
+}
+
+/// The role whose K this client uses for a payload of kind `k`.
+key_role role_of(payload_kind k) noexcept {
+  switch (k) {
+    case payload_kind::publish:
+    case payload_kind::call:
+    case payload_kind::result:
+    case payload_kind::result_error: return key_role::originator;
+    default: return key_role::responder;
+  }
+}
+
+/// The wbx "t" of the message that carries a payload of kind `k` (sent or received).
+const char* wire_type(payload_kind k) noexcept {
+  switch (k) {
+    case payload_kind::publish:
+    case payload_kind::event: return "publish";
+    case payload_kind::call:
+    case payload_kind::invocation: return "call";
+    case payload_kind::yield:
+    case payload_kind::result: return "yield";
+    default: return "error";
+  }
+}
+
+const char* role_name(key_role r) noexcept {
+  return r == key_role::originator ? "originator" : "responder";
+}
+
+/// A call id a peer may send: short, and only characters that need no JSON escaping.
+bool valid_call_id(const std::string& s) noexcept {
+  return !s.empty() && s.size() <= max_call_id && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+           c == '_';
+  });
+}
+
+/// Incremented in the child after every fork(): random batches drawn before it are discarded.
+std::atomic<std::uint64_t> fork_generation{1};
+
+void register_fork_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (::pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }) != 0) {
+      throw std::runtime_error("pthread_atfork failed");
+    }
+  });
+}
+
+/// Wipes the reused plaintext buffer when a scope ends, however it ends.
+struct wipe_on_exit {
+  std::string& buffer;
+  ~wipe_on_exit() {
+    detail::wipe(buffer);
+    buffer.clear();
+  }
+};
+
+}  // namespace
+
+std::size_t cryptobox_codec::nonce_hash::operator()(const nonce& n) const noexcept {
+  std::size_t h;  // nonces are random: any 8 of their bytes make a good hash
+  std::memcpy(&h, n.data(), sizeof h);
+  return h;
+}
+
+cryptobox_codec::cryptobox_codec(std::shared_ptr<const key_ring> ring, cryptobox_options options)
+    : ring_(std::move(ring)), options_(std::move(options)) {
+  detail::ensure_sodium();
+  register_fork_handler();
+  if (!ring_) ring_ = std::make_shared<const key_ring>();
+}
+
+cryptobox_codec::cryptobox_codec(key_ring ring, cryptobox_options options)
+    : cryptobox_codec(std::make_shared<const key_ring>(std::move(ring)), std::move(options)) {}
+
+cryptobox_codec::~cryptobox_codec() { detail::wipe(plain_); }
+
+std::int64_t cryptobox_codec::now_ms() const {
+  const auto now = options_.clock ? options_.clock() : std::chrono::system_clock::now();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+}
+
+void cryptobox_codec::random_bytes(unsigned char* out, std::size_t size) {
+  const std::uint64_t generation = fork_generation.load();
+  if (random_used_ + size > random_pool_.size() || random_generation_ != generation) {
+    randombytes_buf(random_pool_.data(), random_pool_.size());
+    random_used_ = 0;
+    random_generation_ = generation;
+  }
+  std::copy_n(random_pool_.begin() + static_cast<std::ptrdiff_t>(random_used_), size, out);
+  sodium_memzero(random_pool_.data() + random_used_, size);  // handed out once, never again
+  random_used_ += size;
+}
+
+void cryptobox_codec::encode(payload_kind kind, std::string_view uri, value& options,
+                             wire::payload& data, call_context& call) {
+  if (!is_outgoing(kind)) refuse(errc::invalid_payload, "encode() called for an incoming payload kind");
+  const key_ring::entry* e = ring_->find(uri);
+  bool must_encrypt = e != nullptr;
+  if (kind == payload_kind::yield) {
+    // Autobahn encrypts a YIELD only when the INVOCATION was encrypted; strict always does.
+    must_encrypt = call.encrypted || (e != nullptr && e->policy == key_policy::strict);
+  } else if (kind == payload_kind::call_error) {
+    // Keyed by the error URI (Autobahn); an encrypted call's error data never goes out in clear.
+    must_encrypt = e != nullptr || (call.encrypted && !data.empty());
+  }
+  if (!must_encrypt) return;
+
+  const key_role role = role_of(kind);
+  if (e == nullptr || !e->k) {
+    refuse(errc::encryption_required,
+           "no key for '" + std::string(uri) + "', whose payloads must be encrypted");
+  }
+  const unsigned char* k = e->k->shared_key(role);
+  if (k == nullptr) {
+    refuse(errc::encryption_required, "the key for '" + std::string(uri) + "' has no " +
+                                          role_name(role) + " private key");
+  }
+  if (data.opaque) refuse(errc::invalid_payload, "an opaque payload cannot be encrypted again");
+  if (!options.is_object() && !options.is_null()) {
+    refuse(errc::invalid_payload, "message options are not an object");
+  }
+  encrypt(kind, uri, k, options, data, call);
+}
+
+void cryptobox_codec::write_plaintext(payload_kind kind, std::string_view uri,
+                                      const wire::payload& data, call_context& call) {
+  if (uri != uri_cache_) {  // the same URI is usually sent again and again
+    uri_json_.clear();
+    wire::write_json(value(std::string(uri)), uri_json_);
+    uri_cache_.assign(uri);
+  }
+  plain_ += "{\"uri\":";
+  plain_ += uri_json_;
+  plain_ += ",\"args\":";
+  wire::write_json(data.args, plain_);
+  plain_ += ",\"kwargs\":";
+  wire::write_json(data.kwargs, plain_);
+  if (!options_.binding) {
+    plain_ += '}';
+    return;
+  }
+  plain_ += ",\"wbx\":{\"t\":\"";
+  plain_ += wire_type(kind);
+  plain_ += '"';
+  if (kind == payload_kind::call) {
+    unsigned char id[16];
+    random_bytes(id, sizeof id);
+    char hex[2 * sizeof id + 1];
+    sodium_bin2hex(hex, sizeof hex, id, sizeof id);
+    call.binding.assign(hex, 2 * sizeof id);
+  }
+  if (kind != payload_kind::publish && !call.binding.empty()) {
+    plain_ += ",\"cid\":";
+    wire::write_json(value(call.binding), plain_);
+  }
+  if (kind == payload_kind::publish) {
+    plain_ += ",\"ts\":";
+    plain_ += std::to_string(now_ms());
+  }
+  plain_ += "}}";
+}
+
+void cryptobox_codec::encrypt(payload_kind kind, std::string_view uri, const unsigned char* k,
+                              value& options, wire::payload& data, call_context& call) {
+  wipe_on_exit guard{plain_};
+  try {
+    write_plaintext(kind, uri, data, call);
+  } catch (const protocol_error& e) {
+    refuse(errc::invalid_payload, std::string("cannot encode the arguments: ") + e.what());
+  }
+  bytes box(nonce_size + mac_size + plain_.size());
+  if (options_.nonce_source) {
+    options_.nonce_source(std::span<unsigned char, nonce_size>(box.data(), nonce_size));
+  } else {
+    random_bytes(box.data(), nonce_size);
+  }
+  crypto_box_easy_afternm(box.data() + nonce_size, reinterpret_cast<const unsigned char*>(plain_.data()),
+                          plain_.size(), box.data(), k);
+  if (options.is_null()) options = value::object();
+  options["enc_algo"] = "cryptobox";
+  options["enc_serializer"] = "json";
+  data.args = nullptr;
+  data.kwargs = nullptr;
+  data.opaque = std::move(box);
+  call.encrypted = true;
+}
+
+void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const value& details,
+                             wire::payload& data, call_context& call) {
+  if (is_outgoing(kind)) refuse(errc::invalid_payload, "decode() called for an outgoing payload kind");
+  const key_ring::entry* e = ring_->find(uri);
+  const auto algo = details.is_object() ? details.find("enc_algo") : details.end();
+  if (!details.is_object() || algo == details.end()) {
+    // Router-generated errors (wamp.*) carry no peer data and can never be encrypted.
+    const bool router_error = kind == payload_kind::result_error && uri.starts_with("wamp.");
+    if (e != nullptr && e->policy == key_policy::strict && !router_error) {
+      refuse(errc::plaintext_refused,
+             "plaintext payload on '" + std::string(uri) + "', which must be encrypted");
+    }
+    return;
+  }
+
+  // Envelope checks come first: nothing is decrypted for an algorithm we do not speak (§4.9).
+  if (!algo->is_string() || *algo != "cryptobox") {
+    refuse(errc::unknown_encryption_algorithm, "enc_algo must be \"cryptobox\"");
+  }
+  const auto ser = details.find("enc_serializer");
+  if (ser == details.end() || !ser->is_string() || *ser != "json") {
+    refuse(errc::unknown_encryption_serializer, "enc_serializer must be \"json\"");
+  }
+  if (!data.opaque) refuse(errc::invalid_payload, "encrypted payload is not a single binary");
+  const key_role role = role_of(kind);
+  if (e == nullptr || !e->k) refuse(errc::no_key, "no key for '" + std::string(uri) + "'");
+  const unsigned char* k = e->k->shared_key(role);
+  if (k == nullptr) {
+    refuse(errc::no_key,
+           "the key for '" + std::string(uri) + "' has no " + role_name(role) + " private key");
+  }
+  const bytes& box = *data.opaque;
+  if (box.size() < nonce_size + mac_size) refuse(errc::decryption_failed, "encrypted payload too short");
+
+  value inner;
+  {
+    wipe_on_exit guard{plain_};
+    plain_.resize(box.size() - nonce_size - mac_size);
+    if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(plain_.data()),
+                                     box.data() + nonce_size, box.size() - nonce_size, box.data(),
+                                     k) != 0) {
+      refuse(errc::decryption_failed, "payload for '" + std::string(uri) +
+                                          "' does not authenticate (tampered, or wrong key)");
+    }
+    try {
+      inner = wire::read_json(plain_);
+    } catch (const protocol_error&) {
+      refuse(errc::invalid_payload, "decrypted payload is not valid JSON");
+    }
+  }
+
+  if (!inner.is_object()) refuse(errc::invalid_payload, "decrypted payload is not a JSON object");
+  const auto inner_uri = inner.find("uri");
+  if (inner_uri == inner.end() || !inner_uri->is_string()) {
+    refuse(errc::invalid_payload, "decrypted payload has no \"uri\" string");
+  }
+  if (inner_uri->get_ref<const std::string&>() != uri) {
+    refuse(errc::uri_mismatch, "encrypted payload was made for another URI than '" +
+                                   std::string(uri) + "'");
+  }
+  const auto args = inner.find("args");
+  const auto kwargs = inner.find("kwargs");
+  if (args != inner.end() && !args->is_null() && !args->is_array()) {
+    refuse(errc::invalid_payload, "decrypted \"args\" is neither a list nor null");
+  }
+  if (kwargs != inner.end() && !kwargs->is_null() && !kwargs->is_object()) {
+    refuse(errc::invalid_payload, "decrypted \"kwargs\" is neither a dict nor null");
+  }
+
+  const std::int64_t now = now_ms();
+  std::string call_id;
+  const auto wbx = inner.find("wbx");
+  if (wbx == inner.end()) {
+    if (options_.require_binding) {
+      refuse(errc::binding_mismatch, "encrypted payload carries no wbx binding (not from wampbox)");
+    }
+  } else {
+    if (!wbx->is_object()) refuse(errc::invalid_payload, "decrypted \"wbx\" is not an object");
+    const auto t = wbx->find("t");
+    if (t == wbx->end() || !t->is_string() || *t != wire_type(kind)) {
+      refuse(errc::binding_mismatch, std::string("encrypted payload is not a ") + wire_type(kind) +
+                                         " payload (reflected or re-routed)");
+    }
+    const auto cid = wbx->find("cid");
+    if (cid != wbx->end() && (!cid->is_string() || !valid_call_id(cid->get_ref<const std::string&>()))) {
+      refuse(errc::invalid_payload, "decrypted \"wbx.cid\" is not a call id");
+    }
+    if (kind == payload_kind::invocation && cid != wbx->end()) {
+      call_id = cid->get_ref<const std::string&>();
+    }
+    if ((kind == payload_kind::result || kind == payload_kind::result_error) && !call.binding.empty() &&
+        (cid == wbx->end() || cid->get_ref<const std::string&>() != call.binding)) {
+      refuse(errc::binding_mismatch, "encrypted answer belongs to another call");
+    }
+    const auto ts = wbx->find("ts");
+    if (ts != wbx->end()) {
+      if (!ts->is_number_integer()) refuse(errc::invalid_payload, "decrypted \"wbx.ts\" is not an integer");
+      const std::int64_t window = options_.replay_window.count();
+      const std::int64_t sent = ts->get<std::int64_t>();
+      if (options_.replay_protection && (sent < now - window || sent > now + window)) {
+        refuse(errc::replayed_payload, "encrypted payload timestamp is outside the replay window");
+      }
+    }
+  }
+
+  nonce n;
+  std::copy_n(box.begin(), nonce_size, n.begin());
+  if (options_.replay_protection) {
+    if (seen(n, now)) refuse(errc::replayed_payload, "encrypted payload was already received");
+    remember(n, now);
+  }
+  data.args = args != inner.end() ? std::move(*args) : value();
+  data.kwargs = kwargs != inner.end() ? std::move(*kwargs) : value();
+  data.opaque.reset();
+  call.encrypted = true;
+  if (kind == payload_kind::invocation) call.binding = std::move(call_id);
+}
+
+bool cryptobox_codec::seen(const nonce& n, std::int64_t now) {
+  const std::int64_t horizon = now - options_.replay_window.count();
+  while (!nonce_order_.empty() && nonce_order_.front().first < horizon) {
+    seen_nonces_.erase(nonce_order_.front().second);
+    nonce_order_.pop_front();
+  }
+  return seen_nonces_.contains(n);
+}
+
+void cryptobox_codec::remember(const nonce& n, std::int64_t now) {
+  seen_nonces_.insert(n);
+  nonce_order_.emplace_back(now, n);
+  while (nonce_order_.size() > options_.replay_cache_size) {
+    seen_nonces_.erase(nonce_order_.front().second);
+    nonce_order_.pop_front();
+  }
+}
+
+}  // namespace wampbox::codec
