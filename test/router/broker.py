@@ -1,0 +1,76 @@
+"""Publish/subscribe part of the test router, modelled on Crossbar.io's broker."""
+
+from autobahn.wamp import message
+from autobahn.wamp.exception import ApplicationError
+
+from ids import new_id
+from routing import transparent_payload
+from uri_map import MATCH_EXACT, UriMap
+
+
+class Broker:
+    """Subscriptions of one realm and the routing of PUBLISH to EVENT."""
+
+    def __init__(self, disclose_all):
+        self._subscriptions = UriMap()
+        self._disclose_all = disclose_all
+
+    def subscribe(self, session, msg):
+        """SUBSCRIBE -> SUBSCRIBED; sessions share one subscription per (topic, match)."""
+        entry = self._subscriptions.get(msg.topic, msg.match) or self._subscriptions.add(msg.topic, msg.match)
+        entry.members[session] = True
+        session.send(message.Subscribed(msg.request, entry.id))
+
+    def unsubscribe(self, session, msg):
+        """UNSUBSCRIBE -> UNSUBSCRIBED, or ERROR wamp.error.no_such_subscription."""
+        entry = self._subscriptions.by_id(msg.subscription)
+        if entry is None or session not in entry.members:
+            session.send(message.Error(message.Unsubscribe.MESSAGE_TYPE, msg.request,
+                                       ApplicationError.NO_SUCH_SUBSCRIPTION))
+            return
+        self._subscriptions.remove_member(entry, session)
+        session.send(message.Unsubscribed(msg.request))
+
+    def publish(self, session, msg, disclose_me):
+        """PUBLISH -> EVENT to every eligible subscriber, then PUBLISHED if acknowledged."""
+        publication = new_id()
+        disclose = self._disclose_all or disclose_me
+        data = transparent_payload(msg)
+        for entry in self._subscriptions.matching(msg.topic):
+            for receiver in entry.members:
+                if not self._is_receiver(receiver, session, msg):
+                    continue
+                receiver.send(message.Event(
+                    entry.id, publication,
+                    publisher=session.session_id if disclose else None,
+                    publisher_authid=session.authid if disclose else None,
+                    publisher_authrole=session.authrole if disclose else None,
+                    # pattern subscribers cannot know the concrete topic otherwise
+                    topic=msg.topic if entry.match != MATCH_EXACT else None,
+                    **data))
+        if msg.acknowledge:
+            session.send(message.Published(msg.request, publication))
+
+    @staticmethod
+    def _is_receiver(receiver, publisher, msg):
+        """Publisher exclusion and subscriber black/white listing, as in the WAMP Advanced Profile."""
+        if receiver is publisher and msg.exclude_me is not False:
+            return False
+        if msg.exclude and receiver.session_id in msg.exclude:
+            return False
+        if msg.exclude_authid and receiver.authid in msg.exclude_authid:
+            return False
+        if msg.exclude_authrole and receiver.authrole in msg.exclude_authrole:
+            return False
+        if msg.eligible is not None and receiver.session_id not in msg.eligible:
+            return False
+        if msg.eligible_authid is not None and receiver.authid not in msg.eligible_authid:
+            return False
+        if msg.eligible_authrole is not None and receiver.authrole not in msg.eligible_authrole:
+            return False
+        return True
+
+    def detach(self, session):
+        """Forget all subscriptions of a session that left."""
+        for entry in self._subscriptions.entries_of(session):
+            self._subscriptions.remove_member(entry, session)

@@ -1,0 +1,158 @@
+"""Remote procedure call part of the test router, modelled on Crossbar.io's dealer."""
+
+from autobahn.wamp import message
+from autobahn.wamp.exception import ApplicationError
+
+from ids import new_id
+from routing import ProtocolViolation, transparent_payload
+from uri_map import MATCH_EXACT, UriMap
+
+
+class _Invocation:
+    """A call in flight: the CALL, who made it, and the callee it went to."""
+
+    def __init__(self, invocation_id, caller, call, callee):
+        self.id = invocation_id
+        self.caller = caller
+        self.call = call
+        self.callee = callee
+        # set once the caller canceled or left: the callee's answer is then not forwarded as such
+        self.canceled = False
+        # for cancel mode "kill": the ERROR the caller gets once the callee has answered
+        self.deferred_error = None
+
+
+def _canceled_error(call, reason):
+    return message.Error(message.Call.MESSAGE_TYPE, call.request, ApplicationError.CANCELED, [reason])
+
+
+def _can_interrupt(callee):
+    """Whether the callee announced call_canceling (else Crossbar.io never sends it INTERRUPT)."""
+    features = callee.roles.get('callee')
+    return bool(features is not None and features.call_canceling)
+
+
+class Dealer:
+    """Registrations of one realm and the routing of CALL/YIELD/ERROR/CANCEL."""
+
+    def __init__(self, disclose_all):
+        self._registrations = UriMap()
+        self._disclose_all = disclose_all
+        self._invocations = {}
+        # (caller session id, CALL request id) -> _Invocation, to find the target of a CANCEL
+        self._by_call = {}
+
+    def register(self, session, msg):
+        """REGISTER -> REGISTERED, or ERROR wamp.error.procedure_already_exists (single callee only)."""
+        if self._registrations.get(msg.procedure, msg.match) is not None:
+            session.send(message.Error(message.Register.MESSAGE_TYPE, msg.request,
+                                       ApplicationError.PROCEDURE_ALREADY_EXISTS,
+                                       ["register for already registered procedure '{}'".format(msg.procedure)]))
+            return
+        entry = self._registrations.add(msg.procedure, msg.match)
+        entry.members[session] = True
+        session.send(message.Registered(msg.request, entry.id))
+
+    def unregister(self, session, msg):
+        """UNREGISTER -> UNREGISTERED, or ERROR wamp.error.no_such_registration."""
+        entry = self._registrations.by_id(msg.registration)
+        if entry is None or session not in entry.members:
+            session.send(message.Error(message.Unregister.MESSAGE_TYPE, msg.request,
+                                       ApplicationError.NO_SUCH_REGISTRATION))
+            return
+        self._registrations.remove_member(entry, session)
+        session.send(message.Unregistered(msg.request))
+
+    def call(self, session, msg, disclose_me):
+        """CALL -> INVOCATION to the best matching callee, or ERROR wamp.error.no_such_procedure."""
+        entry = self._registrations.best_match(msg.procedure)
+        if entry is None:
+            session.send(message.Error(message.Call.MESSAGE_TYPE, msg.request, ApplicationError.NO_SUCH_PROCEDURE,
+                                       ["no callee registered for procedure <{}>".format(msg.procedure)]))
+            return
+        callee = next(iter(entry.members))
+        disclose = self._disclose_all or disclose_me
+        invocation = _Invocation(new_id(self._invocations), session, msg, callee)
+        self._invocations[invocation.id] = invocation
+        self._by_call[(session.session_id, msg.request)] = invocation
+        callee.send(message.Invocation(
+            invocation.id, entry.id,
+            timeout=msg.timeout,
+            receive_progress=msg.receive_progress,
+            caller=session.session_id if disclose else None,
+            caller_authid=session.authid if disclose else None,
+            caller_authrole=session.authrole if disclose else None,
+            # pattern callees cannot know the concrete procedure otherwise
+            procedure=msg.procedure if entry.match != MATCH_EXACT else None,
+            **transparent_payload(msg)))
+
+    def cancel(self, session, msg):
+        """CANCEL: skip -> ERROR only; kill -> INTERRUPT, ERROR after the callee answered;
+        killnowait (and no mode, as in Crossbar.io) -> INTERRUPT and ERROR at once."""
+        invocation = self._by_call.get((session.session_id, msg.request))
+        if invocation is None or invocation.canceled:
+            return
+        invocation.canceled = True
+        mode = msg.mode if _can_interrupt(invocation.callee) else message.Cancel.SKIP
+        error = _canceled_error(invocation.call, "call canceled by caller (mode {})".format(mode))
+        if mode != message.Cancel.SKIP:
+            invocation.callee.send(message.Interrupt(invocation.id, mode))
+        if mode == message.Cancel.KILL:
+            invocation.deferred_error = error
+        else:
+            session.send(error)
+
+    def yield_(self, session, msg):
+        """YIELD -> RESULT (progressive results keep the call open)."""
+        invocation = self._owned_invocation(session, msg.request, 'YIELD')
+        if invocation.canceled:
+            self._answer_canceled(invocation)
+            return
+        invocation.caller.send(message.Result(invocation.call.request, progress=msg.progress,
+                                              **transparent_payload(msg)))
+        if not msg.progress:
+            self._finish(invocation)
+
+    def invocation_error(self, session, msg):
+        """Callee ERROR for an INVOCATION -> caller ERROR with the same URI and payload."""
+        invocation = self._owned_invocation(session, msg.request, 'ERROR')
+        if invocation.canceled:
+            self._answer_canceled(invocation)
+            return
+        invocation.caller.send(message.Error(message.Call.MESSAGE_TYPE, invocation.call.request, msg.error,
+                                             **transparent_payload(msg)))
+        self._finish(invocation)
+
+    def detach(self, session):
+        """A session left: cancel its pending calls in both directions, drop its registrations."""
+        for invocation in list(self._invocations.values()):
+            if invocation.callee is session:
+                if not invocation.canceled or invocation.deferred_error is not None:
+                    invocation.caller.send(_canceled_error(invocation.call, "callee disconnected from in-flight request"))
+                self._finish(invocation)
+            elif invocation.caller is session:
+                # the callee's late answer has nobody to go to
+                invocation.deferred_error = None
+                self._by_call.pop((session.session_id, invocation.call.request), None)
+                if not invocation.canceled:
+                    invocation.canceled = True
+                    if _can_interrupt(invocation.callee):
+                        invocation.callee.send(message.Interrupt(invocation.id, message.Cancel.KILLNOWAIT))
+        for entry in self._registrations.entries_of(session):
+            self._registrations.remove_member(entry, session)
+
+    def _owned_invocation(self, session, request, what):
+        invocation = self._invocations.get(request)
+        if invocation is None or invocation.callee is not session:
+            raise ProtocolViolation("{} received for non-pending request ID {}".format(what, request))
+        return invocation
+
+    def _answer_canceled(self, invocation):
+        """The callee answered a canceled call: release the deferred "kill" ERROR, drop the rest."""
+        if invocation.deferred_error is not None:
+            invocation.caller.send(invocation.deferred_error)
+        self._finish(invocation)
+
+    def _finish(self, invocation):
+        del self._invocations[invocation.id]
+        self._by_call.pop((invocation.caller.session_id, invocation.call.request), None)

@@ -1,0 +1,17 @@
+"""Helpers shared by the test router's broker, dealer and sessions."""
+
+
+class ProtocolViolation(Exception):
+    """A peer broke the WAMP protocol; its session is aborted with wamp.error.protocol_violation."""
+
+
+def transparent_payload(msg):
+    """Keyword arguments that carry a message's application data on unchanged.
+
+    Like Crossbar.io: a transparent (e.g. encrypted) payload travels bare together
+    with its enc_* keys; otherwise args/kwargs are copied.
+    """
+    if msg.payload is not None:
+        return dict(payload=msg.payload, enc_algo=msg.enc_algo, enc_key=msg.enc_key,
+                    enc_serializer=msg.enc_serializer)
+    return dict(args=msg.args, kwargs=msg.kwargs)

@@ -1,0 +1,170 @@
+"""Router side of one WAMP connection, and the realm it joins."""
+
+import itertools
+
+from autobahn.util import generate_serial_number
+from autobahn.wamp import message, role
+from autobahn.wamp.exception import ApplicationError, TransportLost
+
+from broker import Broker
+from dealer import Dealer
+from ids import new_id
+from routing import ProtocolViolation
+from serializers import disclose_me_requested
+
+# the features Crossbar.io announces that this router implements
+_BROKER_FEATURES = role.RoleBrokerFeatures(
+    publisher_identification=True, pattern_based_subscription=True, subscriber_blackwhite_listing=True,
+    publisher_exclusion=True, payload_transparency=True, payload_encryption_cryptobox=True)
+_DEALER_FEATURES = role.RoleDealerFeatures(
+    caller_identification=True, pattern_based_registration=True, shared_registration=False,
+    call_canceling=True, progressive_call_results=True, payload_transparency=True,
+    payload_encryption_cryptobox=True)
+
+_AUTHROLE = 'anonymous'
+_connection_numbers = itertools.count(1)
+
+
+class Realm:
+    """A realm: its broker, dealer and joined sessions."""
+
+    def __init__(self, name, disclose_all):
+        self.name = name
+        self.broker = Broker(disclose_all)
+        self.dealer = Dealer(disclose_all)
+        self.sessions = {}
+
+    def join(self, session):
+        """Admit a session; returns its new random session id."""
+        session_id = new_id(self.sessions)
+        self.sessions[session_id] = session
+        return session_id
+
+    def leave(self, session):
+        """Remove a session and everything it had (subscriptions, registrations, calls)."""
+        del self.sessions[session.session_id]
+        self.broker.detach(session)
+        self.dealer.detach(session)
+
+    def shutdown(self):
+        """Tell every session that the router goes down, and close their transports."""
+        for session in list(self.sessions.values()):
+            session.end(message.Goodbye(reason='wamp.close.system_shutdown'))
+
+
+class RouterSession:
+    """An autobahn ITransportHandler: receives parsed messages from one transport.
+
+    Before HELLO and after GOODBYE the connection has no session; a new HELLO on
+    the same transport opens a new one, as the WAMP spec allows.
+    """
+
+    def __init__(self, realm, message_log):
+        self._realm = realm
+        self._log = message_log
+        self._connection = next(_connection_numbers)
+        self.transport = None
+        self.roles = {}
+        self.session_id = None
+        self.authid = None
+        self.authrole = None
+
+    # Autobahn's WebSocket transport reads these two for its trace logging.
+    @property
+    def _session_id(self):
+        return self.session_id
+
+    @property
+    def _authid(self):
+        return self.authid
+
+    def label(self):
+        """Short text naming the connection and session, for logs."""
+        return 'conn#{} session={}'.format(self._connection, self.session_id or '-')
+
+    def onOpen(self, transport):
+        """ITransportHandler: the transport is connected."""
+        self.transport = transport
+
+    def onClose(self, wasClean):
+        """ITransportHandler: the transport is gone; the session (if any) leaves the realm."""
+        if self.session_id is not None:
+            self._realm.leave(self)
+            self.session_id = None
+        self.transport = None
+
+    def send(self, msg):
+        """Send a message to this peer; silently dropped if the peer is already gone."""
+        if self.transport is None or not self.transport.isOpen():
+            return
+        self._log.log('tx', self, msg)
+        self.transport.send(msg)
+
+    def end(self, msg=None):
+        """Send a final ABORT or GOODBYE (if given), leave the realm and close the transport."""
+        if msg is not None:
+            self.send(msg)
+        if self.session_id is not None:
+            self._realm.leave(self)
+            self.session_id = None
+        try:
+            self.transport.close()
+        except (TransportLost, AttributeError):
+            pass  # already closed or never opened
+
+    def onMessage(self, msg):
+        """ITransportHandler: one parsed message from the peer."""
+        self._log.log('rx', self, msg)
+        try:
+            if self.session_id is None:
+                self._on_message_unjoined(msg)
+            else:
+                self._on_message_joined(msg)
+        except ProtocolViolation as violation:
+            self.end(message.Abort(ApplicationError.PROTOCOL_VIOLATION, str(violation)))
+
+    def _on_message_unjoined(self, msg):
+        if not isinstance(msg, message.Hello):
+            raise ProtocolViolation('{} received before HELLO'.format(type(msg).__name__.upper()))
+        if msg.realm != self._realm.name:
+            self.send(message.Abort(ApplicationError.NO_SUCH_REALM, "no realm '{}' on this router".format(msg.realm)))
+            return
+        if msg.authmethods and 'anonymous' not in msg.authmethods:
+            self.send(message.Abort('wamp.error.no_auth_method', 'this router only offers anonymous authentication'))
+            return
+        self.roles = msg.roles
+        self.authid = generate_serial_number()
+        self.authrole = _AUTHROLE
+        self.session_id = self._realm.join(self)
+        self.send(message.Welcome(self.session_id, {'broker': _BROKER_FEATURES, 'dealer': _DEALER_FEATURES},
+                                  realm=self._realm.name, authid=self.authid, authrole=self.authrole,
+                                  authmethod='anonymous', authprovider='static'))
+
+    def _on_message_joined(self, msg):
+        broker, dealer = self._realm.broker, self._realm.dealer
+        if isinstance(msg, message.Goodbye):
+            self.send(message.Goodbye(reason='wamp.close.goodbye_and_out'))
+            self._realm.leave(self)
+            self.session_id = None
+        elif isinstance(msg, message.Abort):
+            self.end()
+        elif isinstance(msg, message.Publish):
+            broker.publish(self, msg, disclose_me_requested(msg))
+        elif isinstance(msg, message.Subscribe):
+            broker.subscribe(self, msg)
+        elif isinstance(msg, message.Unsubscribe):
+            broker.unsubscribe(self, msg)
+        elif isinstance(msg, message.Call):
+            dealer.call(self, msg, disclose_me_requested(msg))
+        elif isinstance(msg, message.Cancel):
+            dealer.cancel(self, msg)
+        elif isinstance(msg, message.Register):
+            dealer.register(self, msg)
+        elif isinstance(msg, message.Unregister):
+            dealer.unregister(self, msg)
+        elif isinstance(msg, message.Yield):
+            dealer.yield_(self, msg)
+        elif isinstance(msg, message.Error) and msg.request_type == message.Invocation.MESSAGE_TYPE:
+            dealer.invocation_error(self, msg)
+        else:
+            raise ProtocolViolation('{} is not a message a router accepts here'.format(type(msg).__name__.upper()))

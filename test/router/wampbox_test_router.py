@@ -1,0 +1,120 @@
+"""wampbox test router: a small WAMP router built from Autobahn|Python's own message,
+serializer and transport classes, so that on the wire it behaves like Crossbar.io.
+
+A test fixture of the wampbox project, not part of the library. Usage:
+
+    run [--ws PORT] [--rs PORT] [--unix PATH] [--realm realm1] [--log-messages] [--disclose]
+
+Listens on 127.0.0.1 only (port 0 = a free port chosen by the OS). Once all
+listeners are up it prints one URL per line to stdout (ws://, rs://, unix://)
+and serves until SIGINT/SIGTERM.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+
+import txaio
+txaio.use_twisted()
+
+from twisted.internet import reactor  # noqa: E402 (txaio must pick Twisted first)
+from twisted.internet.error import CannotListenError  # noqa: E402
+from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,  # noqa: E402
+                            globalLogBeginner, textFileLogObserver)
+from autobahn.twisted.rawsocket import WampRawSocketServerFactory  # noqa: E402
+from autobahn.twisted.websocket import WampWebSocketServerFactory, WampWebSocketServerProtocol  # noqa: E402
+from autobahn.websocket.types import ConnectionDeny  # noqa: E402
+
+from message_log import MessageLog  # noqa: E402
+from serializers import router_serializers  # noqa: E402
+from session import Realm, RouterSession  # noqa: E402
+
+LOOPBACK = '127.0.0.1'
+WS_PATH = '/ws'
+
+
+class _WebSocketProtocol(WampWebSocketServerProtocol):
+    """WAMP-over-WebSocket that, like a Crossbar.io path-mapped transport, serves only /ws."""
+
+    def onConnect(self, request):
+        if request.path != WS_PATH:
+            raise ConnectionDeny(ConnectionDeny.NOT_FOUND, 'no WAMP endpoint at {}'.format(request.path))
+        return super().onConnect(request)
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(prog='run', description='wampbox test router (Crossbar.io-like WAMP router)')
+    parser.add_argument('--ws', type=int, default=0, metavar='PORT', help='WebSocket port (0 = free port)')
+    parser.add_argument('--rs', type=int, default=0, metavar='PORT', help='RawSocket TCP port (0 = free port)')
+    parser.add_argument('--unix', metavar='PATH', help='RawSocket Unix socket path (default: fresh temp path)')
+    parser.add_argument('--realm', default='realm1', help='the one realm served (default realm1)')
+    parser.add_argument('--log-messages', action='store_true',
+                        help='print every received and sent WAMP message to stderr')
+    parser.add_argument('--disclose', action='store_true',
+                        help='always disclose publisher/caller identity (Crossbar.io "disclose" permission)')
+    return parser.parse_args(argv)
+
+
+class _UnixSocketPath:
+    """The Unix socket path: given, or a fresh one in a private temp dir; removed at shutdown."""
+
+    def __init__(self, given):
+        self._tempdir = None if given else tempfile.mkdtemp(prefix='wampbox-router-')
+        self.path = given or os.path.join(self._tempdir, 'router.sock')
+
+    def remove(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        if self._tempdir:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+
+
+def _log_warnings_to_stderr():
+    """Autobahn reports dropped connections and parse errors as log warnings; show those on stderr.
+
+    Unlike txaio.start_logging this keeps stdout as it is: the URL lines go there.
+    """
+    observer = FilteringLogObserver(textFileLogObserver(sys.stderr),
+                                    [LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+
+
+def main(argv):
+    """Start all listeners, print their URLs, serve until signalled; returns the exit code."""
+    args = _parse_args(argv)
+    _log_warnings_to_stderr()
+
+    realm = Realm(args.realm, args.disclose)
+    message_log = MessageLog(args.log_messages)
+
+    def new_session():
+        return RouterSession(realm, message_log)
+
+    unix_socket = _UnixSocketPath(args.unix)
+    ws_factory = WampWebSocketServerFactory(new_session, serializers=router_serializers())
+    ws_factory.protocol = _WebSocketProtocol
+    rs_factory = WampRawSocketServerFactory(new_session, serializers=router_serializers())
+    try:
+        ws_port = reactor.listenTCP(args.ws, ws_factory, interface=LOOPBACK)
+        rs_port = reactor.listenTCP(args.rs, rs_factory, interface=LOOPBACK)
+        reactor.listenUNIX(unix_socket.path, rs_factory)
+    except CannotListenError as error:
+        print('wampbox test router: cannot listen: {}'.format(error), file=sys.stderr)
+        unix_socket.remove()
+        return 1
+
+    print('ws://{}:{}{}'.format(LOOPBACK, ws_port.getHost().port, WS_PATH))
+    print('rs://{}:{}'.format(LOOPBACK, rs_port.getHost().port))
+    print('unix://{}'.format(unix_socket.path))
+    sys.stdout.flush()
+
+    reactor.addSystemEventTrigger('before', 'shutdown', realm.shutdown)
+    reactor.addSystemEventTrigger('after', 'shutdown', unix_socket.remove)
+    reactor.run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
