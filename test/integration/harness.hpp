@@ -3,6 +3,7 @@
 
 #include <wampbox/wampbox.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
@@ -79,9 +80,9 @@ inline asio::awaitable<void> open(session& s, const endpoint& ep,
 
 /// A latch for "something happened": wait() returns once notify() was called (or throws after
 /// the timeout).
-class signal {
+class latch {
  public:
-  explicit signal(asio::any_io_executor ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
+  explicit latch(asio::any_io_executor ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
   void notify() {
     fired_ = true;
     timer_.cancel();

@@ -12,6 +12,17 @@ using namespace wampbox::test;
 
 namespace {
 
+/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
+/// inside coroutines, so the tests write their values as JSON.
+value J(const char* json) { return wire::read_json(json); }
+
+/// A one-element array.
+value list_of(value v) {
+  value a = value::array();
+  a.push_back(std::move(v));
+  return a;
+}
+
 call_result make_result(value args, value kwargs = nullptr) {
   call_result r;
   r.args = std::move(args);
@@ -66,7 +77,7 @@ TEST_CASE("publish and subscribe between two sessions") {
     co_await open(sub, ep);
     const auto topic = unique_uri("com.example.telemetry");
     std::vector<event> got;
-    signal two(ex);
+    latch two(ex);
     co_await sub.async_subscribe(topic,
                                  [&](const event& e) {
                                    got.push_back(e);
@@ -75,14 +86,14 @@ TEST_CASE("publish and subscribe between two sessions") {
                                  {}, use_awaitable);
     publish_options ack;
     ack.acknowledge = true;
-    auto id = co_await pub.async_publish(topic, value::array({1, "two", {{"three", 3.0}}}),
-                                         value{{"k", "v"}}, ack, use_awaitable);
+    auto id = co_await pub.async_publish(topic, J(R"([1,"two",{"three":3.0}])"),
+                                         J(R"({"k":"v"})"), ack, use_awaitable);
     CHECK(id.has_value());
     co_await pub.async_publish(topic, nullptr, nullptr, {}, use_awaitable);
     co_await two.wait();
     REQUIRE(got.size() == 2);
-    CHECK(got[0].args == value::array({1, "two", {{"three", 3.0}}}));
-    CHECK(got[0].kwargs == value{{"k", "v"}});
+    CHECK(got[0].args == J(R"([1,"two",{"three":3.0}])"));
+    CHECK(got[0].kwargs == J(R"({"k":"v"})"));
     CHECK(got[0].publication == *id);
     CHECK(got[0].topic == topic);
     CHECK_FALSE(got[0].encrypted);
@@ -100,7 +111,7 @@ TEST_CASE("publisher exclusion, prefix subscriptions and unsubscribe") {
     const auto base = unique_uri("com.example.prefix");
     int own = 0;
     std::vector<std::string> topics;
-    signal got(ex);
+    latch got(ex);
     co_await s.async_subscribe(base + ".a", [&](const event&) { ++own; }, {}, use_awaitable);
     subscribe_options prefix;
     prefix.match = match_policy::prefix;
@@ -113,13 +124,13 @@ TEST_CASE("publisher exclusion, prefix subscriptions and unsubscribe") {
     publish_options include_me;
     include_me.exclude_me = false;
     include_me.acknowledge = true;
-    co_await s.async_publish(base + ".b", value::array({1}), nullptr, include_me, use_awaitable);
+    co_await s.async_publish(base + ".b", J("[1]"), nullptr, include_me, use_awaitable);
     co_await got.wait();
     CHECK(topics == std::vector<std::string>{base + ".b"});
     // Excluded by default: our own publication reaches neither subscription.
     publish_options ack;
     ack.acknowledge = true;
-    co_await s.async_publish(base + ".a", value::array({2}), nullptr, ack, use_awaitable);
+    co_await s.async_publish(base + ".a", J("[2]"), nullptr, ack, use_awaitable);
     co_await s.async_unsubscribe(psub, use_awaitable);
     co_await s.async_publish(base + ".c", nullptr, nullptr, include_me, use_awaitable);
     co_await sleep(200ms);
@@ -151,7 +162,7 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
     co_await callee.async_register(base + ".fail",
                                    [](const invocation&) -> call_result {
                                      throw wamp_error("com.example.error.invalid",
-                                                      value::array({"bad"}), value{{"code", 7}});
+                                                      J(R"(["bad"])"), J(R"({"code":7})"));
                                    },
                                    {}, use_awaitable);
     co_await callee.async_register(base + ".crash",
@@ -168,8 +179,8 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
     co_await callee.async_register(base + ".count",
                                    [](invocation inv, responder r) {
                                      for (int i = 1; i <= 3; ++i)
-                                       r.progress(make_result(value::array({i})));
-                                     r.yield(make_result(value::array({"done"}), inv.kwargs));
+                                       r.progress(make_result(list_of(i), nullptr));
+                                     r.yield(make_result(J(R"(["done"])"), inv.kwargs));
                                    },
                                    {}, use_awaitable);
     co_await callee.async_register(
@@ -180,24 +191,24 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
         },
         {}, use_awaitable);
 
-    auto sum = co_await caller.async_call(base + ".add", value::array({2, 40}), nullptr, {},
+    auto sum = co_await caller.async_call(base + ".add", J("[2,40]"), nullptr, {},
                                           use_awaitable);
-    CHECK(sum.args == value::array({42}));
+    CHECK(sum.args == J("[42]"));
 
     try {
       co_await caller.async_call(base + ".fail", nullptr, nullptr, {}, use_awaitable);
       FAIL("call succeeded");
     } catch (const wamp_error& e) {
       CHECK(e.uri() == "com.example.error.invalid");
-      CHECK(e.args() == value::array({"bad"}));
-      CHECK(e.kwargs() == value{{"code", 7}});
+      CHECK(e.args() == J(R"(["bad"])"));
+      CHECK(e.kwargs() == J(R"({"code":7})"));
     }
     try {
       co_await caller.async_call(base + ".crash", nullptr, nullptr, {}, use_awaitable);
       FAIL("call succeeded");
     } catch (const wamp_error& e) {
       CHECK(e.uri() == "wamp.error.runtime_error");
-      CHECK(e.args() == value::array({"boom"}));
+      CHECK(e.args() == J(R"(["boom"])"));
     }
     try {
       co_await caller.async_call(base + ".missing", nullptr, nullptr, {}, use_awaitable);
@@ -213,9 +224,9 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
     }
 
     // An answer given later, after another call completed in between.
-    signal answered(ex);
+    latch answered(ex);
     call_result late;
-    asio::co_spawn(ex, caller.async_call(base + ".later", value::array({"x"}), nullptr, {},
+    asio::co_spawn(ex, caller.async_call(base + ".later", J(R"(["x"])"), nullptr, {},
                                          use_awaitable),
                    [&](std::exception_ptr e, call_result r) {
                      CHECK_FALSE(e);
@@ -223,26 +234,26 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
                      answered.notify();
                    });
     co_await sleep(50ms);
-    auto again = co_await caller.async_call(base + ".add", value::array({1, 1}), nullptr, {},
+    auto again = co_await caller.async_call(base + ".add", J("[1,1]"), nullptr, {},
                                             use_awaitable);
-    CHECK(again.args == value::array({2}));
+    CHECK(again.args == J("[2]"));
     REQUIRE(later.size() == 1);
-    later[0].yield(make_result(value::array({"late"})));
+    later[0].yield(make_result(J(R"(["late"])")));
     co_await answered.wait();
-    CHECK(late.args == value::array({"late"}));
+    CHECK(late.args == J(R"(["late"])"));
 
     std::vector<value> progress;
     call_options with_progress;
     with_progress.on_progress = [&](const call_result& r) { progress.push_back(r.args); };
-    auto final = co_await caller.async_call(base + ".count", nullptr, value{{"k", 1}},
+    auto final = co_await caller.async_call(base + ".count", nullptr, J(R"({"k":1})"),
                                             with_progress, use_awaitable);
-    CHECK(progress == std::vector<value>{value::array({1}), value::array({2}), value::array({3})});
-    CHECK(final.args == value::array({"done"}));
-    CHECK(final.kwargs == value{{"k", 1}});
+    CHECK(progress == std::vector<value>{J("[1]"), J("[2]"), J("[3]")});
+    CHECK(final.args == J(R"(["done"])"));
+    CHECK(final.kwargs == J(R"({"k":1})"));
 
-    auto coro = co_await caller.async_call(base + ".coro", value::array({"c"}), nullptr, {},
+    auto coro = co_await caller.async_call(base + ".coro", J(R"(["c"])"), nullptr, {},
                                            use_awaitable);
-    CHECK(coro.args == value::array({"c"}));
+    CHECK(coro.args == J(R"(["c"])"));
   });
 }
 
@@ -254,7 +265,7 @@ TEST_CASE("canceling a call sends CANCEL and interrupts the callee") {
     co_await open(caller, ep);
     const auto proc = unique_uri("com.example.slow");
     std::vector<responder> held;
-    signal invoked(ex);
+    latch invoked(ex);
     co_await callee.async_register(proc,
                                    [&](invocation, responder r) {
                                      held.push_back(r);
@@ -262,7 +273,7 @@ TEST_CASE("canceling a call sends CANCEL and interrupts the callee") {
                                    },
                                    {}, use_awaitable);
     asio::cancellation_signal cancel;
-    signal done(ex);
+    latch done(ex);
     std::exception_ptr outcome;
     caller.async_call(proc, nullptr, nullptr, {},
                       asio::bind_cancellation_slot(cancel.slot(),
@@ -325,28 +336,37 @@ TEST_CASE("invalid arguments are refused before anything is sent") {
   });
 }
 
-TEST_CASE("a message above the receive limit ends the session with a clear error") {
+TEST_CASE("a message above the receive limit is never delivered") {
   each_endpoint([](endpoint ep) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     session small(ex), big(ex);
     co_await open(small, ep, 4096);
     co_await open(big, ep);
     const auto topic = unique_uri("com.example.big");
-    signal ended(ex);
+    latch ended(ex);
     std::exception_ptr why;
     small.on_disconnect([&](std::exception_ptr e) {
       why = e;
       ended.notify();
     });
-    co_await small.async_subscribe(topic, [](const event&) {}, {}, use_awaitable);
-    co_await big.async_publish(topic, value::array({std::string(64 * 1024, 'x')}), nullptr, {},
-                               use_awaitable);
-    co_await ended.wait();
-    REQUIRE(why);
-    try {
-      std::rethrow_exception(why);
-    } catch (const error& e) {
-      CHECK(e.code() == make_error_code(errc::message_too_large));
+    int delivered = 0;
+    co_await small.async_subscribe(topic, [&](const event&) { ++delivered; }, {}, use_awaitable);
+    auto huge = list_of(std::string(64 * 1024, 'x'));
+    co_await big.async_publish(topic, std::move(huge), nullptr, {}, use_awaitable);
+    if (ep.url.starts_with("ws://")) {
+      // WebSocket has no size negotiation: our read limit refuses the frame and ends the session.
+      co_await ended.wait();
+      REQUIRE(why);
+      try {
+        std::rethrow_exception(why);
+      } catch (const error& e) {
+        CHECK(e.code() == make_error_code(errc::message_too_large));
+      }
+    } else {
+      // RawSocket announced 4096 bytes in the handshake: the router must not send more.
+      co_await sleep(300ms);
+      CHECK(small.is_joined());
     }
+    CHECK(delivered == 0);
   });
 }

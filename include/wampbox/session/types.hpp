@@ -11,6 +11,11 @@
 
 namespace wampbox {
 
+// Every options type below is allocation-free when default-constructed: GCC 12 (Debian 12)
+// destroys brace-initialised temporaries in a `co_await` expression twice, which is harmless
+// only for types that own no memory. So `co_await s.async_call(p, a, k, {}, use_awaitable)`
+// is safe; do not pass temporaries that own memory there, bind them to variables first.
+
 /// What the router said when the session joined.
 struct welcome_info {
   wire::id session_id = 0;  ///< the router-assigned session id
@@ -42,7 +47,7 @@ struct publish_options {
   bool acknowledge = false;     ///< ask the router for PUBLISHED (the operation then waits for it)
   bool exclude_me = true;       ///< do not deliver to this session's own subscriptions
   bool disclose_me = false;     ///< ask the router to disclose the publisher to subscribers
-  value extra = value::object();///< further PUBLISH.Options, merged as given (advanced features)
+  value extra = nullptr;        ///< further PUBLISH.Options (object or null), merged as given
 };
 
 /// Topic or procedure matching policy.
@@ -51,13 +56,13 @@ enum class match_policy { exact, prefix, wildcard };
 /// Options of SUBSCRIBE.
 struct subscribe_options {
   match_policy match = match_policy::exact;  ///< how the topic is matched
-  value extra = value::object();             ///< further SUBSCRIBE.Options, merged as given
+  value extra = nullptr;             ///< further SUBSCRIBE.Options, merged as given
 };
 
 /// Options of REGISTER.
 struct register_options {
   match_policy match = match_policy::exact;  ///< how the procedure is matched
-  value extra = value::object();             ///< further REGISTER.Options, merged as given
+  value extra = nullptr;             ///< further REGISTER.Options, merged as given
 };
 
 /// Arguments of a call or a call's answer.
@@ -75,7 +80,7 @@ struct call_options {
   bool disclose_me = false;  ///< ask the router to disclose the caller to the callee
   /// Receives progressive results (sets CALL.Options.receive_progress).
   std::function<void(const call_result&)> on_progress;
-  value extra = value::object();  ///< further CALL.Options, merged as given
+  value extra = nullptr;  ///< further CALL.Options, merged as given
 };
 
 /// An EVENT delivered to a subscription handler.
