@@ -528,11 +528,12 @@ class DealerTests(unittest.TestCase):
 
 class ScriptTests(unittest.TestCase):
 
-    def test_run_prints_urls_and_cleans_up(self):
+    def test_run_prints_urls_logs_messages_and_cleans_up(self):
         with tempfile.TemporaryDirectory() as tempdir:
             socket_path = os.path.join(tempdir, 'r.sock')
-            router = subprocess.Popen([RUN, '--ws', '0', '--rs', '0', '--unix', socket_path, '--realm', 'other'],
-                                      stdout=subprocess.PIPE, text=True)
+            router = subprocess.Popen([RUN, '--ws', '0', '--rs', '0', '--unix', socket_path, '--realm', 'other',
+                                       '--log-messages'],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 ws, rs, unix = _read_lines(router.stdout, 3)
                 self.assertRegex(ws, r'^ws://127\.0\.0\.1:\d+/ws$')
@@ -540,13 +541,20 @@ class ScriptTests(unittest.TestCase):
                 self.assertEqual(unix, 'unix://' + socket_path)
                 with RawWampClient(unix) as client:
                     client.join('other')
+                    client.send_bytes(VECTOR_PUBLISH_JSON)
+                    client.send(message.Goodbye())
+                    client.expect(message.Goodbye)
                 router.send_signal(signal.SIGTERM)
-                self.assertEqual(router.wait(TIMEOUT), 0)
+                _, log = router.communicate(timeout=TIMEOUT)
+                self.assertEqual(router.returncode, 0)
                 self.assertFalse(os.path.exists(socket_path))
+                # the router's view of an encrypted payload: size and first bytes only
+                self.assertIn('PUBLISH [16, 1, {"enc_algo": "cryptobox", "enc_serializer": "json"}, "com.example.topic", '
+                              '<117 bytes ciphertext: 000102030405060708090a0b0c0d0e0f...>]', log)
+                self.assertIn('GOODBYE [6, {}, "wamp.close.goodbye_and_out"]', log)
             finally:
                 router.kill()
-                router.wait()
-                router.stdout.close()
+                router.communicate()
 
     def _with_router(self, script, env_extra=None):
         env = dict(os.environ)
