@@ -102,11 +102,16 @@ value parse(input_format format, std::string_view bytes) {
 
 }  // namespace
 
-value read_json(std::string_view text) { return parse(input_format::json, text); }
+value read_json(std::string_view text) {
+  // nlohmann's lexer takes a raw NUL byte for the end of input and would ignore what follows;
+  // valid JSON never contains one (inside strings it must be escaped).
+  if (text.find('\0') != std::string_view::npos) malformed("JSON: raw NUL byte in the text");
+  return parse(input_format::json, text);
+}
 
 value deserialize(serializer_kind s, std::string_view bytes) {
   switch (s) {
-    case serializer_kind::json: return parse(input_format::json, bytes);
+    case serializer_kind::json: return read_json(bytes);
     case serializer_kind::msgpack: return parse(input_format::msgpack, bytes);
     case serializer_kind::cbor: return parse(input_format::cbor, bytes);
   }

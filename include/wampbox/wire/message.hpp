@@ -52,7 +52,7 @@ using id = std::uint64_t;
 struct payload {
   value args = nullptr;          ///< positional arguments: an array, or null when absent
   value kwargs = nullptr;        ///< keyword arguments: an object, or null when absent
-  std::optional<bytes> opaque;   ///< payload transparency: the bare binary replacing both
+  std::optional<bytes> opaque = std::nullopt;  ///< payload transparency: the bare binary replacing both
 
   /// True when neither arguments nor an opaque payload are present.
   bool empty() const noexcept { return args.is_null() && kwargs.is_null() && !opaque; }

@@ -12,8 +12,11 @@
 
 namespace wampbox::wire::test {
 
-/// Decodes lowercase or uppercase hex into a byte string (test data only; CHECKs the input).
-inline std::string from_hex(std::string_view hex) {
+/// Decodes hex (either case; spaces ignored) into a byte string. Test data only: REQUIREs
+/// well-formed input.
+inline std::string from_hex(std::string_view spaced) {
+  std::string hex(spaced);
+  std::erase(hex, ' ');
   auto nibble = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
