@@ -374,6 +374,11 @@ def parse_args(argv):
     callee.add_argument('--match', choices=MATCH_POLICIES, default='exact')
 
     options = parser.parse_args(argv)
+    for name in ('count', 'repeat'):
+        if getattr(options, name, None) is not None and getattr(options, name) < 1:
+            parser.error('--{} must be at least 1'.format(name))
+    if options.timeout <= 0:
+        parser.error('--timeout must be positive')
     if getattr(options, 'mode_timeout', None) is not None:
         options.timeout = options.mode_timeout
     return options

@@ -127,7 +127,8 @@ class Dealer:
         """A session left: cancel its pending calls in both directions, drop its registrations."""
         for invocation in list(self._invocations.values()):
             if invocation.callee is session:
-                if not invocation.canceled or invocation.deferred_error is not None:
+                caller_waits = not invocation.canceled or invocation.deferred_error is not None
+                if caller_waits and invocation.caller is not session:
                     invocation.caller.send(_canceled_error(invocation.call, "callee disconnected from in-flight request"))
                 self._finish(invocation)
             elif invocation.caller is session:

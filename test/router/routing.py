@@ -1,6 +1,10 @@
 """Helpers shared by the test router's broker, dealer and sessions."""
 
 
+# not among autobahn's ApplicationError constants in 22.7.1
+PROTOCOL_VIOLATION = 'wamp.error.protocol_violation'
+
+
 class ProtocolViolation(Exception):
     """A peer broke the WAMP protocol; its session is aborted with wamp.error.protocol_violation."""
 

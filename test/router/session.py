@@ -9,7 +9,7 @@ from autobahn.wamp.exception import ApplicationError, TransportLost
 from broker import Broker
 from dealer import Dealer
 from ids import new_id
-from routing import ProtocolViolation
+from routing import PROTOCOL_VIOLATION, ProtocolViolation
 from serializers import disclose_me_requested
 
 # the features Crossbar.io announces that this router implements
@@ -121,7 +121,7 @@ class RouterSession:
             else:
                 self._on_message_joined(msg)
         except ProtocolViolation as violation:
-            self.end(message.Abort(ApplicationError.PROTOCOL_VIOLATION, str(violation)))
+            self.end(message.Abort(PROTOCOL_VIOLATION, str(violation)))
 
     def _on_message_unjoined(self, msg):
         if not isinstance(msg, message.Hello):

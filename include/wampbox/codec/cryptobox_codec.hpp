@@ -86,6 +86,7 @@ class cryptobox_codec final : public payload_codec {
   explicit cryptobox_codec(std::shared_ptr<const key_ring> ring, cryptobox_options options = {});
   /// A codec owning its key ring.
   explicit cryptobox_codec(key_ring ring, cryptobox_options options = {});
+  /// Wipes the reused plaintext buffer.
   ~cryptobox_codec() override;
 
   cryptobox_codec(const cryptobox_codec&) = delete;

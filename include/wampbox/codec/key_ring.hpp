@@ -59,7 +59,9 @@ class key {
   /// A single private key used for both roles (box with itself), like `KeyRing("b64priv")`.
   static key from_private(std::string_view private_b64);
 
+  /// Takes the secrets of `other`, which is left empty (no role, no public keys).
   key(key&& other) noexcept;
+  /// Wipes this key's secrets, then takes those of `other`, which is left empty.
   key& operator=(key&& other) noexcept;
   key(const key&) = delete;
   key& operator=(const key&) = delete;
@@ -101,6 +103,7 @@ class key_ring {
     key_policy policy = key_policy::strict;  ///< what plaintext gets on this prefix
   };
 
+  /// An empty ring: every URI travels in plaintext.
   key_ring() = default;
   /// A ring with only a default key (prefix ""), like Autobahn's `KeyRing(default_key)`.
   explicit key_ring(key default_key, key_policy policy = key_policy::strict);
@@ -152,10 +155,12 @@ struct key_pair {
   std::string public_key;   ///< Base64, 32 bytes
 
   key_pair() = default;
+  /// Moves the strings (the source is left without its secret).
   key_pair(key_pair&&) noexcept = default;
   key_pair& operator=(key_pair&&) = delete;  // would free the old secret unwiped
   key_pair(const key_pair&) = delete;
   key_pair& operator=(const key_pair&) = delete;
+  /// Wipes the private key.
   ~key_pair();
 };
 

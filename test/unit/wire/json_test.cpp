@@ -5,6 +5,7 @@
 #include <wampbox/wire/serializer.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 using namespace wampbox;
@@ -77,12 +78,53 @@ TEST_CASE("write_json: strings, integers, containers like Python") {
   CHECK(dump(nullptr) == "null");
 }
 
+TEST_CASE("write_json: every ASCII byte at every position of the 8-byte fast path") {
+  // Python's escapes: named ones, other control characters as \u00xx (lowercase hex).
+  auto python_escape = [](char c) -> std::string {
+    switch (c) {
+      case '"': return "\\\"";
+      case '\\': return "\\\\";
+      case '\b': return "\\b";
+      case '\f': return "\\f";
+      case '\n': return "\\n";
+      case '\r': return "\\r";
+      case '\t': return "\\t";
+      default: break;
+    }
+    if (static_cast<unsigned char>(c) >= 0x20) return std::string(1, c);
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+    return buf;
+  };
+  for (int c = 0; c < 0x80; ++c)
+    for (std::size_t at = 0; at < 17; ++at) {
+      std::string s(17, 'a');
+      s[at] = static_cast<char>(c);
+      CAPTURE(c);
+      CAPTURE(at);
+      CHECK(dump(s) == "\"" + s.substr(0, at) + python_escape(static_cast<char>(c)) + s.substr(at + 1) + "\"");
+    }
+  std::string mixed(17, 'a');
+  mixed[9] = '\xc3';  // a 2-byte sequence straddling the word boundary at 8
+  mixed[10] = '\xa9';
+  CHECK(dump(mixed) == "\"" + mixed + "\"");
+  mixed[10] = 'a';  // truncated sequence
+  CHECK(protocol_errc([&] { dump(mixed); }) == errc::invalid_message);
+}
+
 TEST_CASE("write_json: binary as \\u0000 + Base64") {
   CHECK(dump(make_binary({})) == "\"\\u0000\"");
   CHECK(dump(make_binary({0xff})) == "\"\\u0000/w==\"");
   CHECK(dump(make_binary({0x00, 0x01})) == "\"\\u0000AAE=\"");
   CHECK(dump(make_binary({0xfb, 0xff, 0xbf})) == "\"\\u0000+/+/\"");
   CHECK(dump(value::array({make_binary({1, 2, 3, 4})})) == "[\"\\u0000AQIDBA==\"]");
+  for (std::size_t n = 0; n <= 64; ++n) {  // every padding case
+    bytes b(n);
+    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i * 73 + n * 11);
+    const std::string text = dump(make_binary(b));
+    CHECK(text.size() == 8 + (n + 2) / 3 * 4);
+    CHECK(read_json(text) == make_binary(b));
+  }
 }
 
 TEST_CASE("write_json: invalid UTF-8 and excessive nesting are refused") {
