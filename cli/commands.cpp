@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wampbox.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -146,6 +147,14 @@ asio::awaitable<void> do_register_echo(session& s, const options& o) {
 
 asio::awaitable<int> run_session(command cmd, const options& o) {
   session s(co_await asio::this_coro::executor);
+  if (!o.keyring.empty()) {
+    try {
+      s.set_payload_codec(
+          std::make_shared<codec::cryptobox_codec>(codec::load_key_ring(o.keyring)));
+    } catch (const std::exception& e) {
+      throw failure{exit_usage, std::string("key ring: ") + e.what()};
+    }
+  }
   transport::transport_options to;
   to.url = o.url;
   to.serializer = *wire::serializer_from_name(o.serializer);

@@ -1,6 +1,7 @@
 // wampbox CLI — the commands behind the argument parser.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -39,7 +40,14 @@ enum class command { publish, subscribe, call, register_echo };
 /// Runs a session command to completion; returns the process exit code.
 int run(command cmd, const options& opts);
 
-/// Prints a new key pair and a key-ring entry; returns the exit code.
-int run_keygen(std::ostream& out);
+/// What `keygen` was asked for.
+struct keygen_options {
+  std::optional<std::string> shared_prefix;  ///< print a key-ring file with one shared key
+  std::string out_file;                      ///< write there (mode 0600) instead of stdout
+};
+
+/// Prints (or writes) a new key pair, or a key-ring document using a new key; returns the
+/// exit code.
+int run_keygen(const keygen_options& opts, std::ostream& out);
 
 }  // namespace wampbox::cli

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("--keyring", opts.keyring, "key-ring file (JSON) for end-to-end encryption")
       ->check(CLI::ExistingFile);
   app.add_option("--timeout", opts.timeout_s,
-                 "seconds to wait for connect/join/answers (0: no limit for subscribe/register)")
+                 "seconds to wait for connect, join and each answer (0: no limit)")
       ->capture_default_str();
   app.require_subcommand(1);
 
@@ -60,8 +60,15 @@ int main(int argc, char** argv) {
       ->required();
   reg->add_option("--count", opts.count, "exit after N calls (0: run until Ctrl-C)");
 
+  keygen_options keygen_opts;
   auto* keygen = app.add_subcommand(
-      "keygen", "print a new X25519 key pair (base64) and a key-ring entry using it");
+      "keygen",
+      "print a new X25519 key pair {\"private_key\",\"public_key\"} (Base64), or with "
+      "--shared a key-ring file using one new key for both roles");
+  keygen->add_option("--shared", keygen_opts.shared_prefix,
+                     "URI prefix (\"\" for the default key) of the key-ring entry to print");
+  keygen->add_option("--out", keygen_opts.out_file,
+                     "write to this new file with mode 0600 instead of stdout");
 
   try {
     app.parse(argc, argv);
@@ -69,7 +76,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : exit_usage;
   }
 
-  if (keygen->parsed()) return run_keygen(std::cout);
+  if (keygen->parsed()) return run_keygen(keygen_opts, std::cout);
   command cmd = publish->parsed()     ? command::publish
                 : subscribe->parsed() ? command::subscribe
                 : call->parsed()      ? command::call
