@@ -123,7 +123,7 @@ void session_impl::send(wire::message m, done_handler written) {
   }
   std::string bytes;
   try {
-    bytes = wire::serialize_message(transport_->serializer(), m);
+    bytes = wire::serialize_message(transport_->serializer(), std::move(m));
   } catch (...) {
     written(std::current_exception());
     return;

@@ -52,6 +52,12 @@ std::string serialize_message(serializer_kind s, const message& m) {
   return out;
 }
 
+std::string serialize_message(serializer_kind s, message&& m) {
+  std::string out;
+  serialize(s, to_array(std::move(m)), out);
+  return out;
+}
+
 message parse_message(serializer_kind s, std::string_view bytes) {
   try {
     return from_array(deserialize(s, bytes));

@@ -39,6 +39,8 @@ value deserialize(serializer_kind s, std::string_view bytes);
 
 /// Serializes a message into a fresh buffer.
 std::string serialize_message(serializer_kind s, const message& m);
+/// Serializes a message, moving its payload and options instead of copying them.
+std::string serialize_message(serializer_kind s, message&& m);
 /// Parses bytes into a message. Throws `protocol_error`; never anything else.
 message parse_message(serializer_kind s, std::string_view bytes);
 
