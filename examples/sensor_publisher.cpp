@@ -1,0 +1,31 @@
+// An IoT sensor: publishes encrypted telemetry. The router routes by topic but sees only
+// ciphertext; subscribers holding the key ring decrypt.
+#include "common.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <cmath>
+
+namespace asio = boost::asio;
+using namespace wampbox;
+
+asio::awaitable<void> run(example::arguments args) {
+  session s(co_await asio::this_coro::executor);
+  co_await example::start(s, args);
+  asio::steady_timer tick(s.get_executor());
+  for (int i = 0; i < args.count; ++i) {
+    const double celsius = 21.0 + std::sin(i / 3.0);
+    value reading = value::array({std::round(celsius * 10) / 10, "°C"});
+    value meta = {{"sensor", "kitchen-1"}, {"seq", i}};
+    publish_options acknowledged;
+    acknowledged.acknowledge = true;
+    co_await s.async_publish("com.example.sensors.kitchen", std::move(reading), std::move(meta),
+                             acknowledged, asio::use_awaitable);
+    std::cout << "sensor: published reading " << i << '\n';
+    tick.expires_after(std::chrono::milliseconds(200));
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+  co_await s.async_leave("wamp.close.normal", asio::use_awaitable);
+}
+
+int main(int argc, char** argv) { return example::main("sensor", argc, argv, run); }
