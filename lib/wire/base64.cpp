@@ -1,9 +1,9 @@
 // Standard Base64 (RFC 4648 §4, '=' padded) for Autobahn's JSON binary convention.
 // Why not libsodium's sodium_bin2base64: it is constant-time and about 10x slower, and this
 // runs on the encryption hot path over ciphertext, which is public.
-#include "internal.hpp"
-
 #include <array>
+
+#include "internal.hpp"
 
 namespace wampbox::wire::detail {
 namespace {
@@ -27,14 +27,16 @@ void append_base64(const std::uint8_t* data, std::size_t size, std::string& out)
   char* p = out.data() + old_size;
   std::size_t i = 0;
   for (; i + 3 <= size; i += 3) {
-    const std::uint32_t v = std::uint32_t{data[i]} << 16 | std::uint32_t{data[i + 1]} << 8 | data[i + 2];
+    const std::uint32_t v =
+        std::uint32_t{data[i]} << 16 | std::uint32_t{data[i + 1]} << 8 | data[i + 2];
     *p++ = alphabet[v >> 18];
     *p++ = alphabet[(v >> 12) & 63];
     *p++ = alphabet[(v >> 6) & 63];
     *p++ = alphabet[v & 63];
   }
   if (const std::size_t rest = size - i; rest > 0) {
-    const std::uint32_t v = std::uint32_t{data[i]} << 16 | (rest == 2 ? std::uint32_t{data[i + 1]} << 8 : 0);
+    const std::uint32_t v =
+        std::uint32_t{data[i]} << 16 | (rest == 2 ? std::uint32_t{data[i + 1]} << 8 : 0);
     *p++ = alphabet[v >> 18];
     *p++ = alphabet[(v >> 12) & 63];
     *p++ = rest == 2 ? alphabet[(v >> 6) & 63] : '=';
@@ -54,7 +56,8 @@ std::optional<bytes> decode_base64(std::string_view text) {
     const std::uint8_t a = decode_table[in[0]], b = decode_table[in[1]], c = decode_table[in[2]],
                        d = decode_table[in[3]];
     if ((a | b | c | d) == invalid) return std::nullopt;  // any invalid entry sets all bits
-    const std::uint32_t v = std::uint32_t{a} << 18 | std::uint32_t{b} << 12 | std::uint32_t{c} << 6 | d;
+    const std::uint32_t v =
+        std::uint32_t{a} << 18 | std::uint32_t{b} << 12 | std::uint32_t{c} << 6 | d;
     out[o++] = static_cast<std::uint8_t>(v >> 16);
     out[o++] = static_cast<std::uint8_t>(v >> 8);
     out[o++] = static_cast<std::uint8_t>(v);

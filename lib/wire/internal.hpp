@@ -1,14 +1,13 @@
 // wampbox — internal helpers of the wire layer: nesting limit, UTF-8 validation, Base64.
 #pragma once
 
-#include <wampbox/wire/value.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <wampbox/wire/value.hpp>
 
 namespace wampbox::wire::detail {
 

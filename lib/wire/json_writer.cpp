@@ -1,14 +1,13 @@
 // write_json: compact JSON byte-identical to Autobahn|Python's
 // json.dumps(v, separators=(',', ':'), ensure_ascii=False).
-#include "internal.hpp"
-
-#include <wampbox/error.hpp>
-#include <wampbox/wire/serializer.hpp>
-
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <wampbox/error.hpp>
+#include <wampbox/wire/serializer.hpp>
+
+#include "internal.hpp"
 
 namespace wampbox::wire {
 namespace {
@@ -29,13 +28,27 @@ constexpr auto byte_classes = make_byte_classes();
 
 void append_escape(unsigned char c, std::string& out) {
   switch (c) {
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
     default: {
       static constexpr char hex[] = "0123456789abcdef";  // Python writes lowercase hex
       const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
@@ -50,7 +63,8 @@ constexpr bool needs_attention(std::uint64_t w) {
   constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
   const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) != 0;
+  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) !=
+         0;
 }
 
 void append_string(std::string_view s, std::string& out) {
@@ -68,7 +82,9 @@ void append_string(std::string_view s, std::string& out) {
     }
     if (p == end) break;
     switch (byte_classes[*p]) {
-      case byte_class::plain: ++p; break;
+      case byte_class::plain:
+        ++p;
+        break;
       case byte_class::non_ascii: {
         const std::size_t n = detail::utf8_sequence_length(p, end);
         if (n == 0) throw protocol_error(errc::invalid_message, "JSON: string is not valid UTF-8");
@@ -143,13 +159,27 @@ void append_binary(const value::binary_t& b, std::string& out) {
 
 void append_value(const value& v, std::string& out, int depth) {
   switch (v.type()) {
-    case value::value_t::null: out += "null"; return;
-    case value::value_t::boolean: out += v.get_ref<const value::boolean_t&>() ? "true" : "false"; return;
-    case value::value_t::number_integer: append_integer(v.get<std::int64_t>(), out); return;
-    case value::value_t::number_unsigned: append_integer(v.get<std::uint64_t>(), out); return;
-    case value::value_t::number_float: append_double(v.get<double>(), out); return;
-    case value::value_t::string: append_string(v.get_ref<const value::string_t&>(), out); return;
-    case value::value_t::binary: append_binary(v.get_binary(), out); return;
+    case value::value_t::null:
+      out += "null";
+      return;
+    case value::value_t::boolean:
+      out += v.get_ref<const value::boolean_t&>() ? "true" : "false";
+      return;
+    case value::value_t::number_integer:
+      append_integer(v.get<std::int64_t>(), out);
+      return;
+    case value::value_t::number_unsigned:
+      append_integer(v.get<std::uint64_t>(), out);
+      return;
+    case value::value_t::number_float:
+      append_double(v.get<double>(), out);
+      return;
+    case value::value_t::string:
+      append_string(v.get_ref<const value::string_t&>(), out);
+      return;
+    case value::value_t::binary:
+      append_binary(v.get_binary(), out);
+      return;
     case value::value_t::array:
     case value::value_t::object: {
       if (++depth > detail::max_nesting)
@@ -169,7 +199,8 @@ void append_value(const value& v, std::string& out, int depth) {
       out.push_back(is_object ? '}' : ']');
       return;
     }
-    case value::value_t::discarded: break;
+    case value::value_t::discarded:
+      break;
   }
   throw protocol_error(errc::invalid_message, "JSON: cannot write a discarded value");
 }

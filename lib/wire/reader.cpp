@@ -1,12 +1,11 @@
 // read_json and deserialize: nlohmann's parsers behind a SAX handler that enforces the
 // nesting limit, UTF-8 of binary formats' strings, Autobahn's JSON binary convention,
 // and rejects MessagePack ext types. Only protocol_error escapes.
-#include "internal.hpp"
-
+#include <new>
 #include <wampbox/error.hpp>
 #include <wampbox/wire/serializer.hpp>
 
-#include <new>
+#include "internal.hpp"
 
 namespace wampbox::wire {
 namespace {
@@ -74,9 +73,12 @@ class checked_sax : public dom_parser {
   }
   std::string format_name() const {
     switch (format_) {
-      case input_format::msgpack: return "MessagePack";
-      case input_format::cbor: return "CBOR";
-      default: return "JSON";
+      case input_format::msgpack:
+        return "MessagePack";
+      case input_format::cbor:
+        return "CBOR";
+      default:
+        return "JSON";
     }
   }
 
@@ -111,9 +113,12 @@ value read_json(std::string_view text) {
 
 value deserialize(serializer_kind s, std::string_view bytes) {
   switch (s) {
-    case serializer_kind::json: return read_json(bytes);
-    case serializer_kind::msgpack: return parse(input_format::msgpack, bytes);
-    case serializer_kind::cbor: return parse(input_format::cbor, bytes);
+    case serializer_kind::json:
+      return read_json(bytes);
+    case serializer_kind::msgpack:
+      return parse(input_format::msgpack, bytes);
+    case serializer_kind::cbor:
+      return parse(input_format::cbor, bytes);
   }
   malformed("unknown serializer");
 }

@@ -1,8 +1,8 @@
 // serialize / deserialize glue and the message-level entry points.
-#include "internal.hpp"
-
 #include <wampbox/error.hpp>
 #include <wampbox/wire/serializer.hpp>
+
+#include "internal.hpp"
 
 namespace wampbox::wire {
 namespace {
@@ -25,7 +25,8 @@ void check_for_binary_format(const value& v, int depth) {
         check_for_binary_format(*it, depth);
       }
       return;
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -33,7 +34,9 @@ void check_for_binary_format(const value& v, int depth) {
 
 void serialize(serializer_kind s, const value& v, std::string& out) {
   switch (s) {
-    case serializer_kind::json: write_json(v, out); return;
+    case serializer_kind::json:
+      write_json(v, out);
+      return;
     case serializer_kind::msgpack:
       check_for_binary_format(v, 0);
       value::to_msgpack(v, nlohmann::detail::output_adapter<char>(out));
@@ -63,7 +66,8 @@ message parse_message(serializer_kind s, std::string_view bytes) {
     return from_array(deserialize(s, bytes));
   } catch (const protocol_error&) {
     throw;
-  } catch (const std::exception& e) {  // e.g. std::bad_alloc: keep the "only protocol_error" promise
+  } catch (
+      const std::exception& e) {  // e.g. std::bad_alloc: keep the "only protocol_error" promise
     throw protocol_error(errc::malformed_message, e.what());
   }
 }

@@ -1,13 +1,12 @@
 // WAMP testsuite conformance: every sample of <shared>/wamp-testsuite/singlemessage for JSON,
 // MessagePack and CBOR; deliberate skips are listed with their reason.
-#include "wire_test_util.hpp"
-
-#include <wampbox/wire/serializer.hpp>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <wampbox/wire/serializer.hpp>
+
+#include "wire_test_util.hpp"
 
 using namespace wampbox;
 using namespace wampbox::wire;
@@ -44,7 +43,8 @@ value attributes(const message& m) {
         if constexpr (requires { msg.publication; }) both("publication", msg.publication);
         if constexpr (requires { msg.registration; }) both("registration", msg.registration);
         if constexpr (requires { msg.session; }) both("session", msg.session);
-        if constexpr (requires { msg.request_type; }) a["request_type"] = static_cast<int>(msg.request_type);
+        if constexpr (requires { msg.request_type; })
+          a["request_type"] = static_cast<int>(msg.request_type);
         if constexpr (requires { msg.options; }) a["options"] = msg.options;
         if constexpr (requires { msg.extra; }) a["extra"] = msg.extra;
         if constexpr (requires { msg.topic; }) a["topic"] = msg.topic;
@@ -94,10 +94,18 @@ value load(const fs::path& p) {
 // write it as a hex string because their wmsg is JSON).
 std::optional<std::size_t> opaque_position(std::uint64_t code) {
   switch (code) {
-    case 16: case 36: case 48: case 68: return 4;
-    case 50: case 70: return 3;
-    case 8: return 5;
-    default: return std::nullopt;
+    case 16:
+    case 36:
+    case 48:
+    case 68:
+      return 4;
+    case 50:
+    case 70:
+      return 3;
+    case 8:
+      return 5;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -118,7 +126,9 @@ TEST_CASE("conformance: WAMP testsuite singlemessage samples") {
   int parsed = 0, byte_exact = 0, validations = 0;
   std::vector<std::string> skipped;
   const std::pair<const char*, serializer_kind> serializers[] = {
-      {"json", serializer_kind::json}, {"msgpack", serializer_kind::msgpack}, {"cbor", serializer_kind::cbor}};
+      {"json", serializer_kind::json},
+      {"msgpack", serializer_kind::msgpack},
+      {"cbor", serializer_kind::cbor}};
 
   for (const auto& file : files) {
     const value doc = load(file);
@@ -140,7 +150,8 @@ TEST_CASE("conformance: WAMP testsuite singlemessage samples") {
             FAIL_CHECK("accepted a message that must be rejected");
           } catch (const protocol_error& e) {
             CHECK(e.code() == make_error_code(errc::invalid_message));
-            CHECK(std::string(e.what()).find(sample["expected_error"].at("contains").get<std::string>()) !=
+            CHECK(std::string(e.what()).find(
+                      sample["expected_error"].at("contains").get<std::string>()) !=
                   std::string::npos);
           }
         } else {
@@ -152,10 +163,13 @@ TEST_CASE("conformance: WAMP testsuite singlemessage samples") {
       if (code == 337) {  // EVENT_RECEIVED: provisional, not in wampbox's message set
         for (const auto& [name, kind] : serializers)
           for (const auto& rep : sample.at("serializers").at(name))
-            CHECK(test::protocol_errc([&] { parse_message(kind, from_hex(rep.at("bytes_hex").get<std::string>())); }) ==
-                  errc::unknown_message_type);
-        skipped.push_back(context + " (all serializers): EVENT_RECEIVED (337) is a provisional message "
-                          "type wampbox does not implement; checked to fail with unknown_message_type");
+            CHECK(test::protocol_errc([&] {
+                    parse_message(kind, from_hex(rep.at("bytes_hex").get<std::string>()));
+                  }) == errc::unknown_message_type);
+        skipped.push_back(
+            context +
+            " (all serializers): EVENT_RECEIVED (337) is a provisional message "
+            "type wampbox does not implement; checked to fail with unknown_message_type");
         continue;
       }
       const value& expected = sample.at("expected_attributes");
@@ -171,23 +185,26 @@ TEST_CASE("conformance: WAMP testsuite singlemessage samples") {
           const message m = parse_message(kind, bytes_in);
           check_attributes(expected, m, context + " / " + name);
           reserialized = serialize_message(kind, m);
-          check_attributes(expected, parse_message(kind, reserialized), context + " / " + name + " (round trip)");
+          check_attributes(expected, parse_message(kind, reserialized),
+                           context + " / " + name + " (round trip)");
           ++parsed;
         }
-        const bool exact = std::find(representations.begin(), representations.end(), reserialized) !=
-                           representations.end();
+        const bool exact = std::find(representations.begin(), representations.end(),
+                                     reserialized) != representations.end();
         if (std::any_of(representations.begin(), representations.end(),
                         [&](const std::string& r) { return keys_sorted(kind, r); })) {
           CHECK_MESSAGE(exact, name << " bytes differ: " << reserialized);
           byte_exact += exact;
         } else {
           skipped.push_back(context + " / " + name +
-                            " byte equality: the sample's dict keys are unsorted; wampbox's value type sorts keys");
+                            " byte equality: the sample's dict keys are unsorted; wampbox's value "
+                            "type sorts keys");
         }
       }
     }
   }
-  MESSAGE("testsuite: " << parsed << " sample representations parsed and round-tripped, " << byte_exact
-                        << " re-serialized byte-exactly, " << validations << " validation samples checked");
+  MESSAGE("testsuite: " << parsed << " sample representations parsed and round-tripped, "
+                        << byte_exact << " re-serialized byte-exactly, " << validations
+                        << " validation samples checked");
   for (const auto& s : skipped) MESSAGE("deliberate skip: " << s);
 }

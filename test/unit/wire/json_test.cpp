@@ -1,12 +1,11 @@
 // write_json / read_json: byte equality with Python's json.dumps as Autobahn uses it,
 // Autobahn's binary convention, and rejection of bad input.
-#include "wire_test_util.hpp"
-
-#include <wampbox/wire/serializer.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <wampbox/wire/serializer.hpp>
+
+#include "wire_test_util.hpp"
 
 using namespace wampbox;
 using namespace wampbox::wire;
@@ -56,8 +55,9 @@ TEST_CASE("write_json: floats like Python repr") {
 }
 
 TEST_CASE("write_json: NaN and infinity are refused and leave the output untouched") {
-  for (double d : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-                   -std::numeric_limits<double>::infinity()}) {
+  for (double d :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+        -std::numeric_limits<double>::infinity()}) {
     std::string out = "prefix";
     CHECK(protocol_errc([&] { write_json(value::array({1, d}), out); }) == errc::invalid_message);
     CHECK(out == "prefix");
@@ -82,14 +82,22 @@ TEST_CASE("write_json: every ASCII byte at every position of the 8-byte fast pat
   // Python's escapes: named ones, other control characters as \u00xx (lowercase hex).
   auto python_escape = [](char c) -> std::string {
     switch (c) {
-      case '"': return "\\\"";
-      case '\\': return "\\\\";
-      case '\b': return "\\b";
-      case '\f': return "\\f";
-      case '\n': return "\\n";
-      case '\r': return "\\r";
-      case '\t': return "\\t";
-      default: break;
+      case '"':
+        return "\\\"";
+      case '\\':
+        return "\\\\";
+      case '\b':
+        return "\\b";
+      case '\f':
+        return "\\f";
+      case '\n':
+        return "\\n";
+      case '\r':
+        return "\\r";
+      case '\t':
+        return "\\t";
+      default:
+        break;
     }
     if (static_cast<unsigned char>(c) >= 0x20) return std::string(1, c);
     char buf[8];
@@ -102,7 +110,8 @@ TEST_CASE("write_json: every ASCII byte at every position of the 8-byte fast pat
       s[at] = static_cast<char>(c);
       CAPTURE(c);
       CAPTURE(at);
-      CHECK(dump(s) == "\"" + s.substr(0, at) + python_escape(static_cast<char>(c)) + s.substr(at + 1) + "\"");
+      CHECK(dump(s) ==
+            "\"" + s.substr(0, at) + python_escape(static_cast<char>(c)) + s.substr(at + 1) + "\"");
     }
   std::string mixed(17, 'a');
   mixed[9] = '\xc3';  // a 2-byte sequence straddling the word boundary at 8
@@ -128,8 +137,8 @@ TEST_CASE("write_json: binary as \\u0000 + Base64") {
 }
 
 TEST_CASE("write_json: invalid UTF-8 and excessive nesting are refused") {
-  for (std::string bad : {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2\x82",
-                          "\x80"}) {
+  for (std::string bad :
+       {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2\x82", "\x80"}) {
     CAPTURE(bad);
     CHECK(protocol_errc([&] { dump(value(bad)); }) == errc::invalid_message);
     CHECK(protocol_errc([&] { dump(value::object({{bad, 1}})); }) == errc::invalid_message);
@@ -146,7 +155,7 @@ TEST_CASE("read_json: binary strings and round trip") {
   CHECK(v[1] == make_binary({1, 2, 3, 4}));
   CHECK(v[2] == make_binary({}));
   CHECK(v[3].at(std::string("\0k", 2)) == make_binary({0xff}));  // keys stay strings
-  CHECK(v[4] == std::string("x\0", 2));                           // only a leading NUL marks binary
+  CHECK(v[4] == std::string("x\0", 2));                          // only a leading NUL marks binary
   const std::string text = R"([1,"\u0000AQIDBA==","\u0000",{"\u0000k":"\u0000/w=="},"x\u0000"])";
   CHECK(dump(v) == text);
   CHECK(read_json(" [1 , 2.5e0 ,\"é\"] \n") == value::array({1, 2.5, "é"}));
@@ -154,23 +163,23 @@ TEST_CASE("read_json: binary strings and round trip") {
 
 TEST_CASE("read_json: malformed input") {
   const char* cases[] = {
-      "",                              // empty
-      "[1,2",                          // truncated
-      "[1,2]x",                        // trailing garbage
-      "[1,2] [3]",                     // two values
-      "[\"\xff\"]",                    // invalid UTF-8
-      "[\"\xed\xa0\x80\"]",            // encoded surrogate
-      "[\"\\ud800\"]",                 // lone surrogate escape
-      "[\"\\u0000AQID*A==\"]",         // bad Base64 character
-      "[\"\\u0000AQI\"]",              // bad Base64 length
-      "[\"\\u0000AQ==AQ==\"]",         // data after padding
-      "[NaN]",                         // not JSON
-      "[01]",                          // leading zero
-      "{\"a\":1,}",                    // trailing comma
-      "[1,/*c*/2]",                    // comments
+      "",                       // empty
+      "[1,2",                   // truncated
+      "[1,2]x",                 // trailing garbage
+      "[1,2] [3]",              // two values
+      "[\"\xff\"]",             // invalid UTF-8
+      "[\"\xed\xa0\x80\"]",     // encoded surrogate
+      "[\"\\ud800\"]",          // lone surrogate escape
+      "[\"\\u0000AQID*A==\"]",  // bad Base64 character
+      "[\"\\u0000AQI\"]",       // bad Base64 length
+      "[\"\\u0000AQ==AQ==\"]",  // data after padding
+      "[NaN]",                  // not JSON
+      "[01]",                   // leading zero
+      "{\"a\":1,}",             // trailing comma
+      "[1,/*c*/2]",             // comments
   };
-  for (const std::string& text : {std::string("[1]\0", 4), std::string("[1]\0garbage", 11),
-                                  std::string("[\"a\0b\"]", 7)}) {
+  for (const std::string& text :
+       {std::string("[1]\0", 4), std::string("[1]\0garbage", 11), std::string("[\"a\0b\"]", 7)}) {
     CHECK(protocol_errc([&] { read_json(text); }) == errc::malformed_message);  // raw NUL byte
   }
   for (const char* text : cases) {

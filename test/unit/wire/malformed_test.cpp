@@ -1,10 +1,9 @@
 // Hostile bytes for all three serializers: each yields protocol_error with the right errc,
 // never a crash, a hang, a huge allocation, or another exception type.
-#include "wire_test_util.hpp"
-
+#include <cstdint>
 #include <wampbox/wire/serializer.hpp>
 
-#include <cstdint>
+#include "wire_test_util.hpp"
 
 using namespace wampbox;
 using namespace wampbox::wire;
@@ -13,12 +12,17 @@ using wampbox::wire::test::protocol_errc;
 
 namespace {
 
-constexpr serializer_kind all_kinds[] = {serializer_kind::json, serializer_kind::msgpack, serializer_kind::cbor};
+constexpr serializer_kind all_kinds[] = {serializer_kind::json, serializer_kind::msgpack,
+                                         serializer_kind::cbor};
 
 // A valid message with dicts, args, kwargs and a binary, serialized per format.
 std::string valid_bytes(serializer_kind s) {
-  return serialize_message(
-      s, event_message{5, 6, {{"topic", "com.t"}, {"publisher", 7}}, {.args = value::array({1, "é", 2.5, make_binary({1, 2})}), .kwargs = {{"k", nullptr}}}});
+  return serialize_message(s,
+                           event_message{5,
+                                         6,
+                                         {{"topic", "com.t"}, {"publisher", 7}},
+                                         {.args = value::array({1, "é", 2.5, make_binary({1, 2})}),
+                                          .kwargs = {{"k", nullptr}}}});
 }
 
 errc parse_errc(serializer_kind s, const std::string& bytes) {
@@ -85,20 +89,25 @@ TEST_CASE("malformed: invalid UTF-8") {
   CHECK(parse_errc(serializer_kind::json, "[6,{\"\xc0\x80\":1},\"r\"]") == errc::malformed_message);
   // GOODBYE [6, {}, "\xff\xfe"] and [6, {"\xed\xa0\x80": 1}, "r"] written by hand.
   CHECK(parse_errc(serializer_kind::msgpack, from_hex("930680a2fffe")) == errc::malformed_message);
-  CHECK(parse_errc(serializer_kind::msgpack, from_hex("930681a3eda08001a172")) == errc::malformed_message);
+  CHECK(parse_errc(serializer_kind::msgpack, from_hex("930681a3eda08001a172")) ==
+        errc::malformed_message);
   CHECK(parse_errc(serializer_kind::cbor, from_hex("8306a062fffe")) == errc::malformed_message);
-  CHECK(parse_errc(serializer_kind::cbor, from_hex("8306a163eda0800161 72")) == errc::malformed_message);
+  CHECK(parse_errc(serializer_kind::cbor, from_hex("8306a163eda0800161 72")) ==
+        errc::malformed_message);
   // And the valid counterparts parse.
   CHECK_NOTHROW(parse_message(serializer_kind::msgpack, from_hex("930680a2c3a9")));
   CHECK_NOTHROW(parse_message(serializer_kind::cbor, from_hex("8306a062c3a9")));
   // Writing invalid UTF-8 is refused for every format.
   for (auto s : all_kinds)
-    CHECK(protocol_errc([&] { serialize_message(s, goodbye_message{{}, "\xff"}); }) == errc::invalid_message);
+    CHECK(protocol_errc([&] {
+            serialize_message(s, goodbye_message{{}, "\xff"});
+          }) == errc::invalid_message);
 }
 
 TEST_CASE("malformed: bad Base64 after \\u0000") {
-  for (const char* text : {R"([36,1,2,{},"\u0000AQI"])", R"([36,1,2,{},"\u0000A!==")", R"([36,1,2,{},"\u0000AQ==="])",
-                           R"([36,1,2,{},"\u0000 AQID"])", R"([36,1,2,{},["\u0000====="]])"}) {
+  for (const char* text :
+       {R"([36,1,2,{},"\u0000AQI"])", R"([36,1,2,{},"\u0000A!==")", R"([36,1,2,{},"\u0000AQ==="])",
+        R"([36,1,2,{},"\u0000 AQID"])", R"([36,1,2,{},["\u0000====="]])"}) {
     CAPTURE(text);
     CHECK(parse_errc(serializer_kind::json, text) == errc::malformed_message);
   }
@@ -106,20 +115,24 @@ TEST_CASE("malformed: bad Base64 after \\u0000") {
 
 TEST_CASE("malformed: MessagePack ext types and CBOR tags are refused") {
   // [36,1,2,{},<fixext1 type 1>] and [36,1,2,{},<ext8 len 2 type 5>]
-  CHECK(parse_errc(serializer_kind::msgpack, from_hex("95240102 80d40100")) == errc::malformed_message);
-  CHECK(parse_errc(serializer_kind::msgpack, from_hex("95240102 80c7020501 02")) == errc::malformed_message);
+  CHECK(parse_errc(serializer_kind::msgpack, from_hex("95240102 80d40100")) ==
+        errc::malformed_message);
+  CHECK(parse_errc(serializer_kind::msgpack, from_hex("95240102 80c7020501 02")) ==
+        errc::malformed_message);
   // [36,1,2,{},tag(2, h'01')] (bignum) and a self-describe tag on the whole array
-  CHECK(parse_errc(serializer_kind::cbor, from_hex("8518240102a0c24101")) == errc::malformed_message);
-  CHECK(parse_errc(serializer_kind::cbor, from_hex("d9d9f78306a0617 2")) == errc::malformed_message);
+  CHECK(parse_errc(serializer_kind::cbor, from_hex("8518240102a0c24101")) ==
+        errc::malformed_message);
+  CHECK(parse_errc(serializer_kind::cbor, from_hex("d9d9f78306a0617 2")) ==
+        errc::malformed_message);
 }
 
 TEST_CASE("malformed: huge length prefixes do not allocate or crash") {
   const char* msgpack_cases[] = {
-      "ddffffffff",              // array32 of 4G elements
-      "dfffffffff",              // map32 of 4G pairs
-      "91dbffffffff61",          // [str32 of 4G bytes, 1 byte present]
-      "91c6ffffffff01",          // [bin32 of 4G bytes]
-      "9306 80 dbffffffff",      // GOODBYE with a 4G reason
+      "ddffffffff",          // array32 of 4G elements
+      "dfffffffff",          // map32 of 4G pairs
+      "91dbffffffff61",      // [str32 of 4G bytes, 1 byte present]
+      "91c6ffffffff01",      // [bin32 of 4G bytes]
+      "9306 80 dbffffffff",  // GOODBYE with a 4G reason
   };
   const char* cbor_cases[] = {
       "9bffffffffffffffff",      // array of 2^64-1 elements
@@ -144,12 +157,16 @@ TEST_CASE("malformed: too-deep nesting in every format") {
     CAPTURE(depth);
     CHECK(parse_errc(serializer_kind::json, std::string(depth, '[') + std::string(depth, ']')) ==
           errc::malformed_message);
-    CHECK(parse_errc(serializer_kind::msgpack, std::string(depth, '\x91') + '\x01') == errc::malformed_message);
-    CHECK(parse_errc(serializer_kind::cbor, std::string(depth, '\x81') + '\x01') == errc::malformed_message);
-    CHECK(parse_errc(serializer_kind::cbor, std::string(depth, '\x9f')) == errc::malformed_message);  // indefinite
+    CHECK(parse_errc(serializer_kind::msgpack, std::string(depth, '\x91') + '\x01') ==
+          errc::malformed_message);
+    CHECK(parse_errc(serializer_kind::cbor, std::string(depth, '\x81') + '\x01') ==
+          errc::malformed_message);
+    CHECK(parse_errc(serializer_kind::cbor, std::string(depth, '\x9f')) ==
+          errc::malformed_message);  // indefinite
   }
   // 128 levels are accepted by the reader (the message itself is then invalid: no code).
-  CHECK(parse_errc(serializer_kind::msgpack, std::string(128, '\x91') + '\x01') == errc::invalid_message);
+  CHECK(parse_errc(serializer_kind::msgpack, std::string(128, '\x91') + '\x01') ==
+        errc::invalid_message);
 }
 
 TEST_CASE("malformed: random mutations never escape as anything but protocol_error") {
@@ -168,9 +185,15 @@ TEST_CASE("malformed: random mutations never escape as anything but protocol_err
       for (int edits = 1 + static_cast<int>(next() % 4); edits > 0; --edits) {
         const std::size_t at = next() % bytes.size();
         switch (next() % 3) {
-          case 0: bytes[at] = static_cast<char>(next()); break;
-          case 1: bytes.erase(at, 1 + next() % 3); break;
-          default: bytes.insert(at, 1, static_cast<char>(next())); break;
+          case 0:
+            bytes[at] = static_cast<char>(next());
+            break;
+          case 1:
+            bytes.erase(at, 1 + next() % 3);
+            break;
+          default:
+            bytes.insert(at, 1, static_cast<char>(next()));
+            break;
         }
         if (bytes.empty()) bytes = "x";
       }

@@ -1,11 +1,10 @@
 // Byte-exact interop with Autobahn|Python: the encrypted-payload messages of
 // <shared>/docs/payload-encryption.md §1.5 and docs/vectors/cryptobox_vectors.out.txt.
-#include "wire_test_util.hpp"
-
-#include <wampbox/wire/serializer.hpp>
-
 #include <filesystem>
 #include <fstream>
+#include <wampbox/wire/serializer.hpp>
+
+#include "wire_test_util.hpp"
 
 using namespace wampbox;
 using namespace wampbox::wire;
@@ -15,8 +14,10 @@ namespace {
 
 // The 117-byte cryptobox payload of §1.5 (nonce || tag || ciphertext).
 const std::string payload_hex =
-    "000102030405060708090a0b0c0d0e0f1011121314151617aa3167a5424e13a0533ace6c3e17d95369d7ae2b331f47f09a9d"
-    "2c2d9a3a70d00566712817dcdf5c8db867bac3266a300b766c02084d302691b752a7652459c92c1a4b610d967cedc5446618"
+    "000102030405060708090a0b0c0d0e0f1011121314151617aa3167a5424e13a0533ace6c3e17d95369d7ae2b331f47"
+    "f09a9d"
+    "2c2d9a3a70d00566712817dcdf5c8db867bac3266a300b766c02084d302691b752a7652459c92c1a4b610d967cedc5"
+    "446618"
     "d0039529bab9850661a3e2a569cb13c187";
 
 }  // namespace
@@ -24,29 +25,39 @@ const std::string payload_hex =
 TEST_CASE("vectors: PUBLISH of payload-encryption.md §1.5, byte-exact in all serializers") {
   const std::string payload = from_hex(payload_hex);
   REQUIRE(payload.size() == 117);
-  const message m = publish_message{1, {{"enc_algo", "cryptobox"}, {"enc_serializer", "json"}},
-                                    "com.example.topic", {.opaque = bytes(payload.begin(), payload.end())}};
+  const message m = publish_message{1,
+                                    {{"enc_algo", "cryptobox"}, {"enc_serializer", "json"}},
+                                    "com.example.topic",
+                                    {.opaque = bytes(payload.begin(), payload.end())}};
   const std::string json =
       R"([16,1,{"enc_algo":"cryptobox","enc_serializer":"json"},"com.example.topic","\u0000AAECAwQFBgcICQoLDA0ODxAREhMUFRYXqjFnpUJOE6BTOs5sPhfZU2nXriszH0fwmp0sLZo6cNAFZnEoF9zfXI24Z7rDJmowC3ZsAghNMCaRt1KnZSRZySwaS2ENlnztxURmGNADlSm6uYUGYaPipWnLE8GH"])";
   const std::string msgpack = from_hex(
-      "95100182a8656e635f616c676fa963727970746f626f78ae656e635f73657269616c697a6572a46a736f6eb1636f6d2e657861"
-      "6d706c652e746f706963c475" + payload_hex);
+      "95100182a8656e635f616c676fa963727970746f626f78ae656e635f73657269616c697a6572a46a736f6eb1636f"
+      "6d2e657861"
+      "6d706c652e746f706963c475" +
+      payload_hex);
   const std::string cbor = from_hex(
-      "851001a268656e635f616c676f6963727970746f626f786e656e635f73657269616c697a6572646a736f6e71636f6d2e6578616d"
-      "706c652e746f7069635875" + payload_hex);
+      "851001a268656e635f616c676f6963727970746f626f786e656e635f73657269616c697a6572646a736f6e71636f"
+      "6d2e6578616d"
+      "706c652e746f7069635875" +
+      payload_hex);
   CHECK(json.size() == 240);
   CHECK(msgpack.size() == 180);
   CHECK(cbor.size() == 180);
-  for (const auto& [kind, expected] : {std::pair{serializer_kind::json, json}, std::pair{serializer_kind::msgpack, msgpack},
-                                       std::pair{serializer_kind::cbor, cbor}}) {
+  for (const auto& [kind, expected] :
+       {std::pair{serializer_kind::json, json}, std::pair{serializer_kind::msgpack, msgpack},
+        std::pair{serializer_kind::cbor, cbor}}) {
     CAPTURE(serializer_name(kind));
     CHECK(serialize_message(kind, m) == expected);
     CHECK(parse_message(kind, expected) == m);
   }
 }
 
-TEST_CASE("vectors: every message of cryptobox_vectors.out.txt converts byte-exactly between serializers") {
-  const auto path = std::filesystem::path(WAMPBOX_SHARED_DIR) / "docs" / "vectors" / "cryptobox_vectors.out.txt";
+TEST_CASE(
+    "vectors: every message of cryptobox_vectors.out.txt converts byte-exactly between "
+    "serializers") {
+  const auto path =
+      std::filesystem::path(WAMPBOX_SHARED_DIR) / "docs" / "vectors" / "cryptobox_vectors.out.txt";
   if (!std::filesystem::exists(path)) {
     MESSAGE("skipped: " << path << " does not exist");
     return;
@@ -62,12 +73,16 @@ TEST_CASE("vectors: every message of cryptobox_vectors.out.txt converts byte-exa
     if (hex_at == std::string::npos || line.find("payload") != std::string::npos) continue;
     const std::string head = line.substr(line.find_first_not_of(' '));
     const std::string bytes = from_hex(line.substr(hex_at + 6));
-    if (head.starts_with("json hex:")) sets.emplace_back().bytes[0] = bytes;
-    else if (head.starts_with("msgpack (") && !sets.empty()) sets.back().bytes[1] = bytes;
-    else if (head.starts_with("cbor (") && !sets.empty()) sets.back().bytes[2] = bytes;
+    if (head.starts_with("json hex:"))
+      sets.emplace_back().bytes[0] = bytes;
+    else if (head.starts_with("msgpack (") && !sets.empty())
+      sets.back().bytes[1] = bytes;
+    else if (head.starts_with("cbor (") && !sets.empty())
+      sets.back().bytes[2] = bytes;
   }
   REQUIRE(sets.size() >= 9);
-  const serializer_kind kinds[] = {serializer_kind::json, serializer_kind::msgpack, serializer_kind::cbor};
+  const serializer_kind kinds[] = {serializer_kind::json, serializer_kind::msgpack,
+                                   serializer_kind::cbor};
   int exact = 0, unsorted = 0;
   for (const auto& set : sets) {
     for (const auto& b : set.bytes) REQUIRE(!b.empty());
