@@ -72,10 +72,21 @@ std::chrono::milliseconds timeout_of(const options& o) {
 template <typename T>
 asio::awaitable<T> bounded(asio::awaitable<T> op, const options& o, const char* what) {
   if (o.timeout_s <= 0) co_return co_await std::move(op);
+  // operator|| waits for the first operation to *succeed*: turn a failure into a value so
+  // that an error ends the wait at once instead of after the timeout.
+  auto settled = [](asio::awaitable<T> inner) -> asio::awaitable<std::pair<std::exception_ptr, T>> {
+    try {
+      co_return std::pair<std::exception_ptr, T>{nullptr, co_await std::move(inner)};
+    } catch (...) {
+      co_return std::pair<std::exception_ptr, T>{std::current_exception(), T{}};
+    }
+  };
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout_of(o));
-  auto result = co_await (std::move(op) || timer.async_wait(use_awaitable));
+  auto result = co_await (settled(std::move(op)) || timer.async_wait(use_awaitable));
   if (result.index() == 1) throw failure{exit_failure, std::string("timed out: ") + what};
-  co_return std::get<0>(std::move(result));
+  auto [error, value] = std::get<0>(std::move(result));
+  if (error) std::rethrow_exception(error);
+  co_return std::move(value);
 }
 
 /// Waits until `done` is canceled (the command finished) or SIGINT/SIGTERM arrives.
@@ -100,9 +111,17 @@ asio::awaitable<void> do_call(session& s, const options& o) {
   print_line(result.args, result.kwargs, result.details);
 }
 
+/// State of a long-running command, shared with the session's handlers: they may still be
+/// called after the command's coroutine frame is gone (until the session has left).
+struct listening {
+  explicit listening(asio::any_io_executor ex)
+      : done(std::move(ex), asio::steady_timer::time_point::max()) {}
+  asio::steady_timer done;  ///< canceled when the command is complete
+  std::size_t count = 0;    ///< events printed or calls answered
+};
+
 asio::awaitable<void> do_subscribe(session& s, const options& o) {
-  asio::steady_timer done(s.get_executor(), asio::steady_timer::time_point::max());
-  std::size_t seen = 0;
+  auto state = std::make_shared<listening>(s.get_executor());
   subscribe_options so;
   so.match = o.match == "prefix"     ? match_policy::prefix
              : o.match == "wildcard" ? match_policy::wildcard
@@ -114,35 +133,33 @@ asio::awaitable<void> do_subscribe(session& s, const options& o) {
       std::cerr << "wampbox: event on " << topic << " rejected: " << ex.what() << '\n';
     }
   });
-  s.on_disconnect([&done](std::exception_ptr) { done.cancel(); });
-  co_await bounded(s.async_subscribe(o.uri,
-                                     [&](const event& ev) {
-                                       print_line(ev.args, ev.kwargs, ev.details);
-                                       if (o.count && ++seen >= o.count) done.cancel();
-                                     },
-                                     so, use_awaitable),
-                   o, "subscribe");
+  s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
+  auto on_event = [state, count = o.count](const event& ev) {
+    if (count && state->count >= count) return;  // exactly N lines, even if more arrive
+    print_line(ev.args, ev.kwargs, ev.details);
+    if (++state->count == count) state->done.cancel();
+  };
+  co_await bounded(s.async_subscribe(o.uri, on_event, so, use_awaitable), o, "subscribe");
   std::cerr << "subscribed to " << o.uri << '\n';
-  co_await until_done_or_signal(done);
-  if (o.count && seen < o.count) throw failure{exit_failure, "session ended before all events"};
+  co_await until_done_or_signal(state->done);
+  if (o.count && state->count < o.count)
+    throw failure{exit_failure, "session ended before all events"};
 }
 
 asio::awaitable<void> do_register_echo(session& s, const options& o) {
-  asio::steady_timer done(s.get_executor(), asio::steady_timer::time_point::max());
-  std::size_t answered = 0;
-  s.on_disconnect([&done](std::exception_ptr) { done.cancel(); });
-  co_await bounded(s.async_register(o.uri,
-                                    [&](const invocation& inv) {
-                                      if (o.count && ++answered >= o.count) done.cancel();
-                                      call_result echo;
-                                      echo.args = inv.args;
-                                      echo.kwargs = inv.kwargs;
-                                      return echo;
-                                    },
-                                    register_options{}, use_awaitable),
-                   o, "register");
+  auto state = std::make_shared<listening>(s.get_executor());
+  s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
+  auto echo = [state, count = o.count](const invocation& inv) {
+    if (++state->count == count) state->done.cancel();
+    call_result result;
+    result.args = inv.args;
+    result.kwargs = inv.kwargs;
+    return result;
+  };
+  co_await bounded(s.async_register(o.uri, echo, register_options{}, use_awaitable), o,
+                   "register");
   std::cerr << "registered " << o.uri << '\n';
-  co_await until_done_or_signal(done);
+  co_await until_done_or_signal(state->done);
 }
 
 asio::awaitable<int> run_session(command cmd, const options& o) {

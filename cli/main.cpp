@@ -37,7 +37,9 @@ int main(int argc, char** argv) {
 
   auto* publish = app.add_subcommand("publish", "publish an event");
   publish->add_option("topic", opts.uri, "topic URI")->required();
-  publish->add_option("args", opts.args, "positional arguments");
+  // ARGs are taken raw (allow_extras): CLI11 would split a JSON array "[1,2]" into two values.
+  publish->allow_extras();
+  publish->footer("ARG...: positional arguments (JSON, else string)");
   publish->add_option("--kw", opts.kwargs, "keyword argument KEY=VALUE (repeatable)");
   publish->add_flag("--acknowledge", opts.acknowledge, "wait for the router's PUBLISHED");
 
@@ -51,7 +53,8 @@ int main(int argc, char** argv) {
   auto* call = app.add_subcommand(
       "call", "call a procedure, print the result as {\"args\",\"kwargs\",\"details\"}");
   call->add_option("procedure", opts.uri, "procedure URI")->required();
-  call->add_option("args", opts.args, "positional arguments");
+  call->allow_extras();
+  call->footer("ARG...: positional arguments (JSON, else string)");
   call->add_option("--kw", opts.kwargs, "keyword argument KEY=VALUE (repeatable)");
 
   auto* reg = app.add_subcommand("register", "register a procedure and answer calls");
@@ -77,6 +80,8 @@ int main(int argc, char** argv) {
   }
 
   if (keygen->parsed()) return run_keygen(keygen_opts, std::cout);
+  for (auto* sub : {publish, call})
+    if (sub->parsed()) opts.args = sub->remaining();
   command cmd = publish->parsed()     ? command::publish
                 : subscribe->parsed() ? command::subscribe
                 : call->parsed()      ? command::call

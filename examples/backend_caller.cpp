@@ -9,7 +9,8 @@ asio::awaitable<void> run(example::arguments args) {
   session s(co_await asio::this_coro::executor);
   co_await example::start(s, args);
   for (const char* name : {"alice", "bob", "mallory"}) {
-    value who = value::array({name});
+    value who = value::array();
+    who.push_back(name);
     try {
       auto result = co_await s.async_call("com.example.backend.balance", std::move(who), nullptr,
                                           {}, asio::use_awaitable);

@@ -11,10 +11,11 @@
 
 namespace wampbox {
 
-// Every options type below is allocation-free when default-constructed: GCC 12 (Debian 12)
-// destroys brace-initialised temporaries in a `co_await` expression twice, which is harmless
-// only for types that own no memory. So `co_await s.async_call(p, a, k, {}, use_awaitable)`
-// is safe; do not pass temporaries that own memory there, bind them to variables first.
+// The types passed to asynchronous operations declare their default constructor: GCC 12
+// (Debian 12) corrupts brace-initialised *aggregate* temporaries inside a `co_await`
+// expression (it relocates them bitwise, breaking e.g. std::string's short-string buffer).
+// Declaring the constructor makes them non-aggregates, so `co_await s.async_join({}, ...)`
+// and `co_await s.async_call(p, a, k, {}, ...)` are safe.
 
 /// What the router said when the session joined.
 struct welcome_info {
@@ -33,6 +34,7 @@ struct challenge {
 
 /// Options for joining a realm.
 struct join_options {
+  join_options() = default;
   std::string realm = "realm1";          ///< realm to join
   std::string authid;                    ///< announced authid (empty: none)
   std::vector<std::string> authmethods;  ///< offered methods (empty: anonymous)
@@ -44,6 +46,7 @@ struct join_options {
 
 /// Options of PUBLISH.
 struct publish_options {
+  publish_options() = default;
   bool acknowledge = false;     ///< ask the router for PUBLISHED (the operation then waits for it)
   bool exclude_me = true;       ///< do not deliver to this session's own subscriptions
   bool disclose_me = false;     ///< ask the router to disclose the publisher to subscribers
@@ -55,12 +58,14 @@ enum class match_policy { exact, prefix, wildcard };
 
 /// Options of SUBSCRIBE.
 struct subscribe_options {
+  subscribe_options() = default;
   match_policy match = match_policy::exact;  ///< how the topic is matched
   value extra = nullptr;             ///< further SUBSCRIBE.Options, merged as given
 };
 
 /// Options of REGISTER.
 struct register_options {
+  register_options() = default;
   match_policy match = match_policy::exact;  ///< how the procedure is matched
   value extra = nullptr;             ///< further REGISTER.Options, merged as given
 };
@@ -75,6 +80,7 @@ struct call_result {
 
 /// Options of CALL.
 struct call_options {
+  call_options() = default;
   /// Router-side timeout (CALL.Options.timeout); zero means none.
   std::chrono::milliseconds timeout{0};
   bool disclose_me = false;  ///< ask the router to disclose the caller to the callee
@@ -107,6 +113,10 @@ struct invocation {
 
 /// Handle of an active subscription (pass it to async_unsubscribe).
 struct subscription {
+  subscription() = default;
+  /// A handle for a router subscription id and a local handler slot.
+  subscription(wire::id id_, std::uint64_t slot_, std::string topic_)
+      : id(id_), slot(slot_), topic(std::move(topic_)) {}
   wire::id id = 0;      ///< router's subscription id
   std::uint64_t slot = 0;  ///< this handler's local slot (several handlers may share one id)
   std::string topic;    ///< the subscribed topic or pattern
@@ -114,6 +124,9 @@ struct subscription {
 
 /// Handle of an active registration (pass it to async_unregister).
 struct registration {
+  registration() = default;
+  /// A handle for a router registration id.
+  registration(wire::id id_, std::string procedure_) : id(id_), procedure(std::move(procedure_)) {}
   wire::id id = 0;        ///< router's registration id
   std::string procedure;  ///< the registered procedure or pattern
 };

@@ -20,6 +20,10 @@ namespace wampbox::transport {
 
 /// How to reach a router.
 struct transport_options {
+  transport_options() = default;  // not an aggregate: see session/types.hpp on GCC 12
+  /// Options for `url` with the given serializer.
+  transport_options(std::string url_, wire::serializer_kind serializer_)
+      : url(std::move(url_)), serializer(serializer_) {}
   /// `ws://host:port/path` (WebSocket), `rs://host:port` (RawSocket over TCP),
   /// `unix:///path/to/socket` (RawSocket over a Unix domain socket).
   std::string url;

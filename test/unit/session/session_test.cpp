@@ -286,8 +286,9 @@ TEST_CASE("the payload hook sees every payload with the right URI") {
   CHECK(f.last()[2]["hooked"] == true);
 
   std::vector<event> events;
-  f.s.async_subscribe("com.example", [&](const event& e) { events.push_back(e); },
-                      subscribe_options{match_policy::prefix, value::object()},
+  subscribe_options prefix;
+  prefix.match = match_policy::prefix;
+  f.s.async_subscribe("com.example", [&](const event& e) { events.push_back(e); }, prefix,
                       [](std::exception_ptr, subscription) {});
   f.settle();
   f.router->push(value::array({33, f.last()[1], 55}));
