@@ -3,8 +3,13 @@
 
 #include "message_stream.hpp"
 
+// Beast 1.81's HTTP parser trips GCC 12's -Wmaybe-uninitialized (a false positive on
+// boost::optional) when optimizing with sanitizers; Boost comes in via -I, not -isystem.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#pragma GCC diagnostic pop
 
 #include <chrono>
 #include <functional>

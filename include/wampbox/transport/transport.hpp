@@ -40,6 +40,12 @@ struct transport_options {
 ///
 /// Thread safety: all member functions must be called from the transport's executor; handlers
 /// run there too. Sends may be issued while a previous send is pending (they are queued in order).
+///
+/// Lifetime: transports are always held by shared_ptr; every pending operation keeps the object
+/// alive, so the caller may drop its reference while operations are pending. Dropping the last
+/// reference with nothing pending drops the connection abruptly (no WebSocket closing
+/// handshake); call close() for an orderly shutdown. Failures never complete handlers inside the
+/// initiating call: they are posted to the executor.
 class transport {
  public:
   virtual ~transport() = default;
@@ -55,11 +61,15 @@ class transport {
   /// or has failed. A message above `max_send_size()` fails with errc::message_too_large.
   virtual void async_send(std::string message,
                           std::function<void(boost::system::error_code)> handler) = 0;
-  /// Receives the next message. Only one receive may be pending at a time. A message above the
-  /// configured maximum fails with errc::message_too_large and the transport is closed.
+  /// Receives the next message. Only one receive may be pending at a time (a second one fails
+  /// with boost::asio::error::already_started). A message above the configured maximum fails
+  /// with errc::message_too_large and the transport is closed; so does any other receive error.
+  /// The peer ending the connection gives errc::transport_closed.
   virtual void async_receive(
       std::function<void(boost::system::error_code, std::string)> handler) = 0;
-  /// Closes the transport: pending operations complete with an error. Idempotent.
+  /// Closes the transport: pending and later operations complete with errc::transport_closed
+  /// (never operation_aborted). WebSocket sends a close frame first, bounded by the handshake
+  /// timeout. Idempotent.
   virtual void close() = 0;
 };
 
