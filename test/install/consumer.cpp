@@ -8,7 +8,6 @@
 #include <exception>
 #include <iostream>
 #include <memory>
-#include <utility>
 #include <variant>
 
 namespace {
