@@ -76,7 +76,34 @@ value role_features(bool encryption, value features) {
   return value{{"features", std::move(features)}};
 }
 
+/// Fails one pending request, whatever its kind.
+template <typename Pending>
+void fail(Pending& pending, std::exception_ptr e) {
+  if constexpr (requires { pending.cb; })
+    pending.cb(e, {});
+  else if constexpr (std::is_invocable_v<Pending&, std::exception_ptr>)
+    pending(e);
+  else
+    pending(e, {});
+}
+
+/// SUBSCRIBE/REGISTER options: the user's extra options plus the match policy.
+value match_options(match_policy match, const value& extra) {
+  value opts = options_from(extra);
+  if (match != match_policy::exact) opts["match"] = match_name(match);
+  return opts;
+}
+
 }  // namespace
+
+template <typename Map>
+session_impl::done_handler session_impl::fail_if_unsent(Map session_impl::*pending,
+                                                        wire::id request) {
+  return [self = shared_from_this(), pending, request](std::exception_ptr e) {
+    if (!e) return;
+    if (auto node = ((*self).*pending).extract(request)) fail(node.mapped(), e);
+  };
+}
 
 pending_invocation::~pending_invocation() {
   if (answered || interrupted) return;
@@ -186,18 +213,21 @@ void session_impl::end(std::exception_ptr reason) {
     if (auto inv = weak.lock()) inv->interrupted = true;  // no one to answer any more
   if (join_cb) join_cb(failure, {});
   if (leave_cb) leave_cb(reason);
-  for (auto& [id, cb] : publishes) cb(failure, std::nullopt);
-  for (auto& [id, p] : subscribes) p.cb(failure, {});
-  for (auto& [id, cb] : unsubscribes) cb(failure);
-  for (auto& [id, c] : calls) c.cb(failure, {});
-  for (auto& [id, r] : registers) r.cb(failure, {});
-  for (auto& [id, cb] : unregisters) cb(failure);
+  auto fail_all = [&failure](auto& pending) {
+    for (auto& [id, p] : pending) fail(p, failure);
+  };
+  fail_all(publishes);
+  fail_all(subscribes);
+  fail_all(unsubscribes);
+  fail_all(calls);
+  fail_all(registers);
+  fail_all(unregisters);
   if (disconnect_) disconnect_(reason);
 }
 
-bool session_impl::check_joined(const done_handler& fail) {
+bool session_impl::check_joined(const done_handler& refuse) {
   if (state_ == state::joined) return true;
-  fail(make_error(errc::not_joined, "session not joined"));
+  refuse(make_error(errc::not_joined, "session not joined"));
   return false;
 }
 
@@ -388,8 +418,8 @@ void session_impl::report_event_error(const std::string& topic, std::exception_p
 
 void session_impl::publish(std::string topic, value args, value kwargs, publish_options options,
                            std::function<void(std::exception_ptr, std::optional<wire::id>)> cb) {
-  auto fail = [&cb](std::exception_ptr e) { cb(e, std::nullopt); };
-  if (!check_joined(fail)) return;
+  auto refuse = [&cb](std::exception_ptr e) { cb(e, std::nullopt); };
+  if (!check_joined(refuse)) return;
   wire::publish_message msg;
   try {
     msg.options = options_from(options.extra);
@@ -400,7 +430,7 @@ void session_impl::publish(std::string topic, value args, value kwargs, publish_
     codec::call_context context;
     if (codec_) codec_->encode(codec::payload_kind::publish, topic, msg.options, msg.data, context);
   } catch (...) {
-    return fail(std::current_exception());
+    return refuse(std::current_exception());
   }
   msg.request = next_request();
   msg.topic = std::move(topic);
@@ -410,10 +440,7 @@ void session_impl::publish(std::string topic, value args, value kwargs, publish_
     return;
   }
   publishes_.emplace(request, std::move(cb));
-  send(std::move(msg), [self = shared_from_this(), request](std::exception_ptr e) {
-    if (!e) return;
-    if (auto node = self->publishes_.extract(request)) node.mapped()(e, std::nullopt);
-  });
+  send(std::move(msg), fail_if_unsent(&session_impl::publishes_, request));
 }
 
 void session_impl::on_published(const wire::published_message& m) {
@@ -423,22 +450,18 @@ void session_impl::on_published(const wire::published_message& m) {
 void session_impl::subscribe(std::string topic, std::function<void(const event&)> handler,
                              subscribe_options options,
                              std::function<void(std::exception_ptr, subscription)> cb) {
-  auto fail = [&cb](std::exception_ptr e) { cb(e, {}); };
-  if (!check_joined(fail)) return;
+  auto refuse = [&cb](std::exception_ptr e) { cb(e, {}); };
+  if (!check_joined(refuse)) return;
   value opts;
   try {
-    opts = options_from(options.extra);
+    opts = match_options(options.match, options.extra);
   } catch (...) {
-    return fail(std::current_exception());
+    return refuse(std::current_exception());
   }
-  if (options.match != match_policy::exact) opts["match"] = match_name(options.match);
   const auto request = next_request();
   subscribes_.emplace(request, pending_subscribe{topic, std::move(handler), std::move(cb)});
   send(wire::subscribe_message{request, std::move(opts), std::move(topic)},
-       [self = shared_from_this(), request](std::exception_ptr e) {
-         if (!e) return;
-         if (auto node = self->subscribes_.extract(request)) node.mapped().cb(e, {});
-       });
+       fail_if_unsent(&session_impl::subscribes_, request));
 }
 
 void session_impl::on_subscribed(const wire::subscribed_message& m) {
@@ -467,10 +490,7 @@ void session_impl::unsubscribe(subscription sub, done_handler cb) {
   const auto request = next_request();
   unsubscribes_.emplace(request, std::move(cb));
   send(wire::unsubscribe_message{request, sub.id},
-       [self = shared_from_this(), request](std::exception_ptr e) {
-         if (!e) return;
-         if (auto node = self->unsubscribes_.extract(request)) node.mapped()(e);
-       });
+       fail_if_unsent(&session_impl::unsubscribes_, request));
 }
 
 void session_impl::on_unsubscribed(const wire::unsubscribed_message& m) {
@@ -524,8 +544,8 @@ void session_impl::on_event(wire::event_message& m) {
 
 wire::id session_impl::call(std::string procedure, value args, value kwargs, call_options options,
                             std::function<void(std::exception_ptr, call_result)> cb) {
-  auto fail = [&cb](std::exception_ptr e) { cb(e, {}); };
-  if (!check_joined(fail)) return 0;
+  auto refuse = [&cb](std::exception_ptr e) { cb(e, {}); };
+  if (!check_joined(refuse)) return 0;
   wire::call_message msg;
   codec::call_context context;
   try {
@@ -536,7 +556,7 @@ wire::id session_impl::call(std::string procedure, value args, value kwargs, cal
     msg.data = payload_from(std::move(args), std::move(kwargs));
     if (codec_) codec_->encode(codec::payload_kind::call, procedure, msg.options, msg.data, context);
   } catch (...) {
-    fail(std::current_exception());
+    refuse(std::current_exception());
     return 0;
   }
   msg.request = next_request();
@@ -544,10 +564,7 @@ wire::id session_impl::call(std::string procedure, value args, value kwargs, cal
   const auto request = msg.request;
   calls_.emplace(request, pending_call{std::move(procedure), std::move(cb),
                                        std::move(options.on_progress), std::move(context)});
-  send(std::move(msg), [self = shared_from_this(), request](std::exception_ptr e) {
-    if (!e) return;
-    if (auto node = self->calls_.extract(request)) node.mapped().cb(e, {});
-  });
+  send(std::move(msg), fail_if_unsent(&session_impl::calls_, request));
   return request;
 }
 
@@ -594,22 +611,18 @@ void session_impl::on_result(wire::result_message& m) {
 void session_impl::enroll(std::string procedure, invocation_handler handler,
                           register_options options,
                           std::function<void(std::exception_ptr, registration)> cb) {
-  auto fail = [&cb](std::exception_ptr e) { cb(e, {}); };
-  if (!check_joined(fail)) return;
+  auto refuse = [&cb](std::exception_ptr e) { cb(e, {}); };
+  if (!check_joined(refuse)) return;
   value opts;
   try {
-    opts = options_from(options.extra);
+    opts = match_options(options.match, options.extra);
   } catch (...) {
-    return fail(std::current_exception());
+    return refuse(std::current_exception());
   }
-  if (options.match != match_policy::exact) opts["match"] = match_name(options.match);
   const auto request = next_request();
   registers_.emplace(request, pending_register{procedure, std::move(handler), std::move(cb)});
   send(wire::register_message{request, std::move(opts), std::move(procedure)},
-       [self = shared_from_this(), request](std::exception_ptr e) {
-         if (!e) return;
-         if (auto node = self->registers_.extract(request)) node.mapped().cb(e, {});
-       });
+       fail_if_unsent(&session_impl::registers_, request));
 }
 
 void session_impl::on_registered(const wire::registered_message& m) {
@@ -629,10 +642,7 @@ void session_impl::unregister(registration reg, done_handler cb) {
   const auto request = next_request();
   unregisters_.emplace(request, std::move(cb));
   send(wire::unregister_message{request, reg.id},
-       [self = shared_from_this(), request](std::exception_ptr e) {
-         if (!e) return;
-         if (auto node = self->unregisters_.extract(request)) node.mapped()(e);
-       });
+       fail_if_unsent(&session_impl::unregisters_, request));
 }
 
 void session_impl::on_unregistered(const wire::unregistered_message& m) {

@@ -92,10 +92,13 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   };
 
   wire::id next_request() noexcept { return next_request_++; }
-  bool check_joined(const done_handler& fail);
+  bool check_joined(const done_handler& refuse);
   /// Serializes and sends; `written` gets nullptr or the failure.
   void send(wire::message m, done_handler written);
   void send_quietly(wire::message m);
+  /// A send completion that fails the request pending in `*pending` when the send failed.
+  template <typename Map>
+  done_handler fail_if_unsent(Map session_impl::*pending, wire::id request);
   void receive_next();
   void dispatch(wire::message&& m);
   void violation(const std::string& what);
