@@ -257,7 +257,9 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   value inner;
   {
     wipe_on_exit guard{plain_};
-    plain_.resize(box.size() - nonce_size - mac_size);
+    const std::size_t plain_size = box.size() - nonce_size - mac_size;
+    // The padding lets the JSON reader parse the plaintext in place, without a copy.
+    plain_.resize(plain_size + wire::json_padding);
     if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(plain_.data()),
                                      box.data() + nonce_size, box.size() - nonce_size, box.data(),
                                      k) != 0) {
@@ -265,7 +267,7 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
                                           "' does not authenticate (tampered, or wrong key)");
     }
     try {
-      inner = wire::read_json(plain_);
+      inner = wire::read_json_padded(std::string_view(plain_.data(), plain_size));
     } catch (const protocol_error&) {
       refuse(errc::invalid_payload, "decrypted payload is not valid JSON");
     }

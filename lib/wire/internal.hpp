@@ -1,12 +1,15 @@
-// wampbox — internal helpers of the wire layer: nesting limit, UTF-8 validation, Base64.
+// wampbox — internal helpers of the wire layer: nesting limit, UTF-8 validation, Base64,
+// the readers behind deserialize.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <wampbox/error.hpp>
 #include <wampbox/wire/value.hpp>
 
 namespace wampbox::wire::detail {
@@ -64,5 +67,23 @@ void append_base64(const std::uint8_t* data, std::size_t size, std::string& out)
 
 /// Decodes standard padded Base64; empty when `text` is not exactly that.
 std::optional<bytes> decode_base64(std::string_view text);
+
+/// Reads JSON with nlohmann's parser: the reference behaviour for what the fast reader refuses.
+/// Throws protocol_error (errc::malformed_message).
+value read_json_reference(std::string_view text);
+
+/// Reads one MessagePack value that must fill `bytes` exactly. Throws protocol_error
+/// (errc::malformed_message).
+value read_msgpack(std::string_view bytes);
+
+/// Runs `read` and turns allocation failure into protocol_error, as a reader's other failures.
+template <typename F>
+value malformed_on_bad_alloc(F&& read) {
+  try {
+    return read();
+  } catch (const std::bad_alloc&) {
+    throw protocol_error(errc::malformed_message, "value too large to hold in memory");
+  }
+}
 
 }  // namespace wampbox::wire::detail

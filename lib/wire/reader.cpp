@@ -1,7 +1,7 @@
-// read_json and deserialize: nlohmann's parsers behind a SAX handler that enforces the
-// nesting limit, UTF-8 of binary formats' strings, Autobahn's JSON binary convention,
-// and rejects MessagePack ext types. Only protocol_error escapes.
-#include <new>
+// deserialize, and the readers built on nlohmann's parsers (CBOR, and the JSON reference
+// reader): a SAX handler enforces the nesting limit, UTF-8 of CBOR strings and Autobahn's JSON
+// binary convention. MessagePack has its own reader (msgpack_reader.cpp), JSON its fast one
+// (json_reader.cpp). Only protocol_error escapes.
 #include <wampbox/error.hpp>
 #include <wampbox/wire/serializer.hpp>
 
@@ -57,30 +57,17 @@ class checked_sax : public dom_parser {
     }
     return dom_parser::string(s);
   }
-  bool binary(binary_t& b) {
-    if (b.has_subtype()) malformed(format_name() + ": extension types are not supported");
-    return dom_parser::binary(b);
-  }
 
  private:
   void enter() {
     if (++depth_ > detail::max_nesting) malformed(format_name() + ": value nested too deeply");
   }
-  // nlohmann validates JSON text itself, but not MessagePack or CBOR strings.
+  // nlohmann validates JSON text itself, but not CBOR strings.
   void check_utf8(const string_t& s) const {
     if (format_ != input_format::json && !detail::valid_utf8(s))
       malformed(format_name() + ": string is not valid UTF-8");
   }
-  std::string format_name() const {
-    switch (format_) {
-      case input_format::msgpack:
-        return "MessagePack";
-      case input_format::cbor:
-        return "CBOR";
-      default:
-        return "JSON";
-    }
-  }
+  std::string format_name() const { return format_ == input_format::cbor ? "CBOR" : "JSON"; }
 
   input_format format_;
   int depth_ = 0;
@@ -96,29 +83,31 @@ value parse(input_format format, std::string_view bytes) {
       malformed("unparsable input");
   } catch (const value::exception& e) {
     malformed(e.what());
-  } catch (const std::bad_alloc&) {
-    malformed("value too large to hold in memory");
   }
   return result;
 }
 
 }  // namespace
 
-value read_json(std::string_view text) {
+namespace detail {
+
+value read_json_reference(std::string_view text) {
   // nlohmann's lexer takes a raw NUL byte for the end of input and would ignore what follows;
   // valid JSON never contains one (inside strings it must be escaped).
   if (text.find('\0') != std::string_view::npos) malformed("JSON: raw NUL byte in the text");
-  return parse(input_format::json, text);
+  return malformed_on_bad_alloc([&] { return parse(input_format::json, text); });
 }
+
+}  // namespace detail
 
 value deserialize(serializer_kind s, std::string_view bytes) {
   switch (s) {
     case serializer_kind::json:
       return read_json(bytes);
     case serializer_kind::msgpack:
-      return parse(input_format::msgpack, bytes);
+      return detail::read_msgpack(bytes);
     case serializer_kind::cbor:
-      return parse(input_format::cbor, bytes);
+      return detail::malformed_on_bad_alloc([&] { return parse(input_format::cbor, bytes); });
   }
   malformed("unknown serializer");
 }

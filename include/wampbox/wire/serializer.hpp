@@ -4,6 +4,7 @@
 #include <wampbox/wire/message.hpp>
 #include <wampbox/wire/value.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,12 @@ void write_json(const value& v, std::string& out);
 /// Parses JSON text (strict UTF-8); strings starting with U+0000 become binary.
 /// Throws `protocol_error` (errc::malformed_message).
 value read_json(std::string_view text);
+/// Bytes after the text that read_json_padded may read (their content does not matter).
+inline constexpr std::size_t json_padding = 64;
+/// read_json without copying `text`, whose json_padding following bytes must be readable
+/// (e.g. spare room in the caller's buffer). Meant for decrypted plaintext: it also wipes what
+/// the reader's reused per-thread buffers hold of the text before returning.
+value read_json_padded(std::string_view text);
 
 /// Serializes a value (normally a WAMP array). Appends to `out`.
 void serialize(serializer_kind s, const value& v, std::string& out);
