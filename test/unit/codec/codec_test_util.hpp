@@ -13,7 +13,7 @@
 
 namespace wampbox::codec::test {
 
-// docs/payload-encryption.md §1.5: kept here so the tests never depend on the shared folder alone.
+// payload-encryption §1.5 (Autobahn|Python's vectors): inline, so these tests need no data file.
 inline const std::string vector_originator_priv = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 inline const std::string vector_originator_pub = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=";
 inline const std::string vector_responder_priv = "ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A=";

@@ -1,5 +1,5 @@
 // Byte-exact Autobahn|Python vectors: codec + wire serializers produce the PUBLISH/CALL/YIELD/ERROR
-// of docs/vectors/cryptobox_vectors.out.txt and decode its EVENT/INVOCATION/RESULT/ERROR, in
+// of test/data/cryptobox/cryptobox_vectors.out.txt and decode its EVENT/INVOCATION/RESULT/ERROR, in
 // JSON, MessagePack and CBOR. The §1.5 PUBLISH is kept inline so the test never passes on nothing.
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wire/serializer.hpp>
@@ -129,11 +129,8 @@ TEST_SUITE("codec.vectors") {
   }
 
   TEST_CASE("vectors file: PUBLISH, CALL, YIELD, ERROR byte for byte in all serializers") {
-    const auto path = std::filesystem::path(WAMPBOX_SHARED_DIR) / "docs" / "vectors" / "cryptobox_vectors.out.txt";
-    if (!std::filesystem::exists(path)) {
-      MESSAGE("skipped: " << path << " does not exist (the inline §1.5 test still ran)");
-      return;
-    }
+    const auto path = std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
+    REQUIRE_MESSAGE(std::filesystem::exists(path), path << " is missing (test/data is part of the repository)");
     const auto sections = read_vector_sections(path);
     int exact = 0;
     for (const auto& [name, m] : our_outgoing_messages()) {
@@ -150,11 +147,8 @@ TEST_SUITE("codec.vectors") {
   }
 
   TEST_CASE("vectors file: EVENT, INVOCATION, RESULT, ERROR decode in all serializers") {
-    const auto path = std::filesystem::path(WAMPBOX_SHARED_DIR) / "docs" / "vectors" / "cryptobox_vectors.out.txt";
-    if (!std::filesystem::exists(path)) {
-      MESSAGE("skipped: " << path << " does not exist");
-      return;
-    }
+    const auto path = std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
+    REQUIRE_MESSAGE(std::filesystem::exists(path), path << " is missing (test/data is part of the repository)");
     const auto sections = read_vector_sections(path);
     const value call_args = value::array({1, "two", {{"three", 3.0}}});
     const value call_kwargs = {{"k", "v"}};

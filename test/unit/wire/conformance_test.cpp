@@ -1,4 +1,4 @@
-// WAMP testsuite conformance: every sample of <shared>/wamp-testsuite/singlemessage for JSON,
+// WAMP testsuite conformance: every sample of test/data/wamp-testsuite/singlemessage for JSON,
 // MessagePack and CBOR; deliberate skips are listed with their reason.
 #include <algorithm>
 #include <filesystem>
@@ -112,11 +112,8 @@ std::optional<std::size_t> opaque_position(std::uint64_t code) {
 }  // namespace
 
 TEST_CASE("conformance: WAMP testsuite singlemessage samples") {
-  const fs::path root = fs::path(WAMPBOX_SHARED_DIR) / "wamp-testsuite" / "singlemessage";
-  if (!fs::exists(root)) {
-    MESSAGE("skipped: " << root << " does not exist");
-    return;
-  }
+  const fs::path root = fs::path(WAMPBOX_TEST_DATA_DIR) / "wamp-testsuite" / "singlemessage";
+  REQUIRE_MESSAGE(fs::exists(root), root << " is missing (test/data is part of the repository)");
   std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(root))
     if (e.path().extension() == ".json") files.push_back(e.path());

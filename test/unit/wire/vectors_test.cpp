@@ -1,5 +1,5 @@
 // Byte-exact interop with Autobahn|Python: the encrypted-payload messages of
-// <shared>/docs/payload-encryption.md §1.5 and docs/vectors/cryptobox_vectors.out.txt.
+// payload-encryption §1.5 and test/data/cryptobox/cryptobox_vectors.out.txt.
 #include <filesystem>
 #include <fstream>
 #include <wampbox/wire/serializer.hpp>
@@ -57,11 +57,8 @@ TEST_CASE(
     "vectors: every message of cryptobox_vectors.out.txt converts byte-exactly between "
     "serializers") {
   const auto path =
-      std::filesystem::path(WAMPBOX_SHARED_DIR) / "docs" / "vectors" / "cryptobox_vectors.out.txt";
-  if (!std::filesystem::exists(path)) {
-    MESSAGE("skipped: " << path << " does not exist");
-    return;
-  }
+      std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
+  REQUIRE_MESSAGE(std::filesystem::exists(path), path << " is missing (test/data is part of the repository)");
   // Each message is a "json hex:" line followed by "msgpack (...) hex:" and "cbor (...) hex:".
   struct vector_set {
     std::string bytes[3];  // json, msgpack, cbor
