@@ -5,6 +5,15 @@
 PROTOCOL_VIOLATION = 'wamp.error.protocol_violation'
 
 
+# URIs of the WAMP meta API: Crossbar.io lets no client session publish or register under them
+RESERVED_PREFIX = 'wamp.'
+
+
+def is_reserved(uri):
+    """True for a topic or procedure URI reserved to the router (Crossbar.io: "restricted")."""
+    return uri.startswith(RESERVED_PREFIX)
+
+
 class ProtocolViolation(Exception):
     """A peer broke the WAMP protocol; its session is aborted with wamp.error.protocol_violation."""
 

@@ -4,7 +4,9 @@ Starts test/router/run once, then checks it over every transport and serializer
 with Autobahn|Python peers (test/interop/autobahn_peer.py), including encrypted
 traffic with cryptobox key rings, and at the wire level with a raw RawSocket
 client: exact EVENT bytes for the spec vector, broker/dealer rules, cancel
-modes, sessions leaving, protocol violations. Also checks `run` and `with_router`.
+modes, sessions leaving, protocol violations, and where Crossbar.io differs from a
+bare WAMP router: callee disclosure in RESULT, reserved "wamp." URIs, WebSocket on
+any path, the session meta procedures. Also checks `run` and `with_router`.
 """
 
 import json
@@ -188,11 +190,15 @@ class AutobahnPeerTests(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertEqual(json.loads(lines[0])['error'], 'wamp.error.no_such_procedure')
 
-    def test_websocket_only_on_path_ws(self):
-        wrong_path = ROUTER['ws'].replace('/ws', '/other')
-        code, _, stderr = run_peer(wrong_path, 'json', 'call', 'com.test.any')
-        self.assertEqual(code, 1)
-        self.assertIn('closed', stderr)
+    def test_websocket_on_any_path(self):
+        """Like a Crossbar.io "websocket" transport: the upgrade succeeds whatever the path."""
+        base = ROUTER['ws'][:-len('/ws')]
+        for path in ('/ws', '/', '/other/deeper'):
+            with self.subTest(path=path):
+                code, lines, stderr = run_peer(base + path, 'json', 'call', 'wamp.session.count')
+                self.assertEqual(code, 0, stderr)
+                count = json.loads(lines[0])['args'][0]
+                self.assertTrue(isinstance(count, int) and count >= 1, lines)
 
 
 class EncryptedPeerTests(unittest.TestCase):
@@ -440,6 +446,54 @@ class DealerTests(unittest.TestCase):
             invocation = callee.expect(message.Invocation)
             self.assertEqual((invocation.procedure, invocation.caller), ('com.test.any.wild', None))
 
+    def test_result_discloses_the_callee_error_does_not(self):
+        """Crossbar.io's dealer puts callee, callee_authid and callee_authrole in every RESULT
+        (progressive ones too, whatever the disclose settings), and none of them in a callee's ERROR."""
+        with joined() as callee, joined('unix', 'msgpack') as caller:
+            callee_authid = callee.welcome.authid
+            self._register(callee, 'com.test.callee.disclosed')
+            caller.send_raw([48, 1, {'receive_progress': True}, 'com.test.callee.disclosed', [1]])
+            invocation = callee.expect(message.Invocation)
+            callee.send(message.Yield(invocation.request, args=['partial'], progress=True))
+            callee.send(message.Yield(invocation.request, payload=b'\x01' * 48, **ENC))
+            for progress in (True, None):
+                result = caller.expect(message.Result)
+                self.assertEqual((result.progress, result.callee, result.callee_authid, result.callee_authrole),
+                                 (progress, callee.session_id, callee_authid, 'anonymous'))
+
+            caller.send(message.Call(2, 'com.test.callee.disclosed'))
+            invocation = callee.expect(message.Invocation)
+            callee.send(message.Error(message.Invocation.MESSAGE_TYPE, invocation.request, 'com.test.error.x'))
+            error = caller.expect(message.Error)
+            self.assertEqual((error.error, error.callee, error.callee_authid, error.callee_authrole),
+                             ('com.test.error.x', None, None, None))
+
+    def test_reserved_uris_refused_for_publish_and_register(self):
+        """As Crossbar.io: REGISTER of a "wamp." procedure -> ERROR wamp.error.invalid_uri; PUBLISH to a
+        "wamp." topic is dropped, with ERROR wamp.error.invalid_uri only when acknowledged; SUBSCRIBE to
+        a "wamp." topic is allowed (that is how clients get Crossbar.io's meta events)."""
+        with joined() as client, joined() as subscriber:
+            subscriber.send(message.Subscribe(1, 'wamp.test.reserved'))
+            subscriber.expect(message.Subscribed)
+            for request, (procedure, match) in enumerate((('wamp.test.reserved', None),
+                                                          ('wamp.session.count', None),
+                                                          ('wamp.', 'prefix')), start=1):
+                with self.subTest(register=procedure, match=match):
+                    client.send(message.Register(request, procedure, match=match))
+                    error = client.expect(message.Error)
+                    self.assertEqual((error.request_type, error.request, error.error),
+                                     (message.Register.MESSAGE_TYPE, request, 'wamp.error.invalid_uri'))
+
+            client.send(message.Publish(10, 'wamp.test.reserved', args=['acknowledged'], acknowledge=True))
+            error = client.expect(message.Error)
+            self.assertEqual((error.request_type, error.request, error.error),
+                             (message.Publish.MESSAGE_TYPE, 10, 'wamp.error.invalid_uri'))
+            client.send(message.Publish(11, 'wamp.test.reserved', args=['unacknowledged']))
+            self._assert_nothing_pending(client)
+            self._assert_nothing_pending(subscriber)
+            # a URI merely starting with "wamp" is an ordinary one (positive control for the checks above)
+            self._register(client, 'wampx.test.ordinary', request=12)
+
     def test_transparent_payload_forwarded_bare(self):
         ciphertext = os.urandom(80)
         with joined() as callee, joined('unix', 'msgpack') as caller:
@@ -522,6 +576,100 @@ class DealerTests(unittest.TestCase):
             callee.send(message.Yield(4711, args=[1]))
             self.assertEqual(callee.expect(message.Abort).reason, 'wamp.error.protocol_violation')
             callee.expect_closed()
+
+
+class SessionMetaTests(unittest.TestCase):
+    """wamp.session.count/list/get as Crossbar.io's realm service session answers them, on a router of
+    their own so that the set of joined sessions is exactly known."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._router = subprocess.Popen([RUN], stdout=subprocess.PIPE, text=True)
+        cls.urls = {line.split(':', 1)[0]: line for line in _read_lines(cls._router.stdout, 3)}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._router.send_signal(signal.SIGTERM)
+        cls._router.wait(TIMEOUT)
+        cls._router.stdout.close()
+
+    def _joined(self, transport, serializer='json'):
+        client = RawWampClient(self.urls[transport], serializer, timeout=TIMEOUT)
+        self.addCleanup(client.close)
+        client.join()
+        return client
+
+    def _call(self, client, procedure, *args, **kwargs):
+        """CALL the meta procedure; returns the RESULT or ERROR."""
+        client.send(message.Call(1, procedure, args=list(args) or None, kwargs=kwargs or None))
+        answer = client.recv()
+        self.assertIsInstance(answer, (message.Result, message.Error))
+        self.assertEqual(answer.request, 1)
+        return answer
+
+    def _result(self, client, procedure, *args, **kwargs):
+        result = self._call(client, procedure, *args, **kwargs)
+        self.assertIsInstance(result, message.Result, result)
+        # the service session is the callee: Crossbar.io's dealer discloses it, authrole "trusted"
+        self.assertEqual((result.callee_authrole, result.callee_authid, len(result.args)),
+                         ('trusted', 'routerworker-worker001-realm-realm001-serviceagent', 1))
+        self.assertNotIn(result.callee, (None, client.session_id))
+        return result.args[0]
+
+    def _error(self, client, procedure, *args, **kwargs):
+        error = self._call(client, procedure, *args, **kwargs)
+        self.assertIsInstance(error, message.Error, error)
+        self.assertEqual((error.request_type, error.callee), (message.Call.MESSAGE_TYPE, None))
+        return error
+
+    def test_count_list_get_and_leaving(self):
+        a, b = self._joined('rs'), self._joined('unix', 'cbor')
+        ids = sorted([a.session_id, b.session_id])
+        self.assertEqual(self._result(a, 'wamp.session.count'), 2)
+        self.assertEqual(sorted(self._result(b, 'wamp.session.list')), ids)
+        for roles, expected in ((['anonymous'], ids), (['trusted'], []), (['user', 'anonymous'], ids), ([], [])):
+            with self.subTest(filter_authroles=roles):
+                self.assertEqual(self._result(a, 'wamp.session.count', roles), len(expected))
+                self.assertEqual(sorted(self._result(a, 'wamp.session.list', filter_authroles=roles)), expected)
+
+        details = self._result(a, 'wamp.session.get', b.session_id)
+        self.assertEqual(set(details), {'realm', 'session', 'authid', 'authrole', 'authmethod', 'authprovider',
+                                        'authextra', 'serializer', 'transport', 'resumed', 'resumable',
+                                        'resume_token'})
+        self.assertEqual({k: details[k] for k in ('realm', 'session', 'authid', 'authrole', 'authmethod',
+                                                  'authprovider', 'serializer')},
+                         {'realm': 'realm1', 'session': b.session_id, 'authid': b.welcome.authid,
+                          'authrole': 'anonymous', 'authmethod': 'anonymous', 'authprovider': 'static',
+                          'serializer': 'cbor'})
+        self.assertEqual(self._result(b, 'wamp.session.get', a.session_id)['transport']['channel_framing'],
+                         'rawsocket')
+
+        b.send(message.Goodbye())
+        b.expect(message.Goodbye)
+        self.assertEqual(self._result(a, 'wamp.session.list'), [a.session_id])
+        self.assertEqual(self._result(a, 'wamp.session.count'), 1)
+        error = self._error(a, 'wamp.session.get', b.session_id)
+        self.assertEqual((error.error, error.args),
+                         ('wamp.error.no_such_session',
+                          ['no session with ID {} exists on this router'.format(b.session_id)]))
+
+    def test_bad_arguments_and_encrypted_calls(self):
+        client = self._joined('rs')
+        for procedure, args, kwargs in (('wamp.session.get', [], {}),
+                                        ('wamp.session.count', ['anonymous'], {}),
+                                        ('wamp.session.list', [], {'filter_authroles': 'anonymous'}),
+                                        ('wamp.session.count', [], {'no_such_argument': 1})):
+            with self.subTest(procedure=procedure, args=args, kwargs=kwargs):
+                error = self._error(client, procedure, *args, **kwargs)
+                self.assertEqual(error.error, 'wamp.error.runtime_error')
+        self.assertEqual(self._error(client, 'wamp.session.get', 'not-an-id').error, 'wamp.error.no_such_session')
+        # the service session holds no keys: an encrypted CALL cannot be answered
+        client.send(message.Call(2, 'wamp.session.count', payload=os.urandom(48), **ENC))
+        error = client.expect(message.Error)
+        self.assertEqual((error.request, error.error), (2, 'wamp.error.no_payload_codec'))
+        # an ordinary "wamp." procedure the router does not serve is just not there
+        client.send(message.Call(3, 'wamp.session.no_such_procedure'))
+        self.assertEqual(client.expect(message.Error).error, 'wamp.error.no_such_procedure')
 
 
 # ---------------------------------------------------------------- run and with_router
