@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ sys.path.insert(0, HERE)
 from autobahn.wamp import message  # noqa: E402
 from nacl.encoding import Base64Encoder  # noqa: E402
 from nacl.public import Box, PrivateKey, PublicKey  # noqa: E402
+from nacl.signing import SigningKey  # noqa: E402
 
 from raw_wamp_client import CLIENT_ROLES, RawWampClient  # noqa: E402
 
@@ -670,6 +672,52 @@ class SessionMetaTests(unittest.TestCase):
         # an ordinary "wamp." procedure the router does not serve is just not there
         client.send(message.Call(3, 'wamp.session.no_such_procedure'))
         self.assertEqual(client.expect(message.Error).error, 'wamp.error.no_such_procedure')
+
+
+# ---------------------------------------------------------------- router-config/
+
+ROUTER_CONFIG = os.path.join(HERE, '..', '..', 'router-config')
+
+
+class RouterConfigTests(unittest.TestCase):
+    """The Crossbar.io node configuration: listeners, the project's own cryptosign key, .gitignore."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(ROUTER_CONFIG, '.crossbar', 'config.json')) as stream:
+            cls.transports = json.load(stream)['workers'][0]['transports']
+
+    def test_listeners_loopback_and_unix_socket(self):
+        self.assertEqual([(t['type'], t['endpoint']) for t in self.transports],
+                         [('websocket', {'type': 'tcp', 'interface': '127.0.0.1', 'port': 8080}),
+                          ('rawsocket', {'type': 'tcp', 'interface': '127.0.0.1', 'port': 8081}),
+                          ('rawsocket', {'type': 'unix', 'path': 'router.sock'})])
+
+    def test_cryptosign_principal_uses_the_committed_test_key(self):
+        with open(os.path.join(ROUTER_CONFIG, 'cryptosign-user.test-only.key')) as stream:
+            text = stream.read()
+        self.assertIn('TEST-ONLY CREDENTIAL', text.splitlines()[0])
+        tags = dict(line.split(': ', 1) for line in text.split('\n\n', 1)[1].splitlines())
+        public = SigningKey(bytes.fromhex(tags['private-key-ed25519'])).verify_key.encode().hex()
+        self.assertEqual(tags['public-key-ed25519'], public)
+        for transport in self.transports:
+            principal = transport['auth']['cryptosign']['principals']['cryptosign-user']
+            self.assertEqual(principal['authorized_keys'], [public])
+
+    def test_gitignore_keeps_node_files_out(self):
+        git = shutil.which('git')
+        root = os.path.abspath(os.path.join(ROUTER_CONFIG, '..'))
+        if git is None or subprocess.run([git, '-C', root, 'rev-parse'], capture_output=True).returncode != 0:
+            self.skipTest('not a git checkout (or no git): .gitignore cannot be checked')
+
+        def ignored(name):
+            path = os.path.join(ROUTER_CONFIG, '.crossbar', name)
+            return subprocess.run([git, '-C', root, 'check-ignore', '-q', '--no-index', path]).returncode == 0
+
+        for name in ('key.priv', 'key.pub', 'key.activate', 'node.pid', 'node.log', 'router.sock'):
+            with self.subTest(name=name):
+                self.assertTrue(ignored(name))
+        self.assertFalse(ignored('config.json'))
 
 
 # ---------------------------------------------------------------- run and with_router
