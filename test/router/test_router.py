@@ -263,8 +263,12 @@ class EncryptedPeerTests(unittest.TestCase):
                                 keyring=self.responder_keys)
         callee.wait_ready()
         code, lines, _ = run_peer(ROUTER['ws'], 'cbor', 'call', procedure, '--args', json.dumps(ARGS),
-                                  '--kwargs', json.dumps(KWARGS), keyring=self.originator_keys)
-        self.assertEqual((code, json.loads(lines[0])), (0, {'args': ARGS, 'kwargs': KWARGS}))
+                                  '--kwargs', json.dumps(KWARGS), '--details', keyring=self.originator_keys)
+        result = json.loads(lines[0])
+        self.assertEqual((code, result['args'], result['kwargs']), (0, ARGS, KWARGS))
+        # what Autobahn got on the wire: the ciphertext, and the callee disclosed as Crossbar.io does
+        self.assertEqual({k: result['details'][k] for k in ('enc_algo', 'enc_serializer', 'callee_authrole')},
+                         {'enc_algo': 'cryptobox', 'enc_serializer': 'json', 'callee_authrole': 'anonymous'})
         self.assertEqual(callee.json_line()['details']['enc_algo'], 'cryptobox')
 
         error_uri = self.PREFIX + 'error.bad'
