@@ -116,6 +116,8 @@ class Dealer:
         disclose settings: its dealer hard-codes that for YIELD (and not for a callee's ERROR).
         """
         invocation = self._owned_invocation(session, msg.request, 'YIELD')
+        if invocation is None:
+            return
         if invocation.canceled:
             self._answer_canceled(invocation)
             return
@@ -128,6 +130,8 @@ class Dealer:
     def invocation_error(self, session, msg):
         """Callee ERROR for an INVOCATION -> caller ERROR with the same URI and payload."""
         invocation = self._owned_invocation(session, msg.request, 'ERROR')
+        if invocation is None:
+            return
         if invocation.canceled:
             self._answer_canceled(invocation)
             return
@@ -155,9 +159,12 @@ class Dealer:
             self._registrations.remove_member(entry, session)
 
     def _owned_invocation(self, session, request, what):
+        """The pending invocation a callee's YIELD/ERROR answers, or None for an unknown request id:
+        Crossbar.io (20.x and later) ignores that (a late answer, e.g. after a call timeout); an
+        answer to another callee's invocation is a protocol violation."""
         invocation = self._invocations.get(request)
-        if invocation is None or invocation.callee is not session:
-            raise ProtocolViolation("{} received for non-pending request ID {}".format(what, request))
+        if invocation is not None and invocation.callee is not session:
+            raise ProtocolViolation("{} received for non-owned request ID {}".format(what, request))
         return invocation
 
     def _answer_canceled(self, invocation):

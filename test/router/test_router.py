@@ -578,11 +578,23 @@ class DealerTests(unittest.TestCase):
             callee.send(message.Yield(invocation.request, args=['nobody listens']))
             self._assert_nothing_pending(callee)
 
-    def test_yield_for_unknown_request_is_a_protocol_violation(self):
-        with joined() as callee:
-            callee.send(message.Yield(4711, args=[1]))
-            self.assertEqual(callee.expect(message.Abort).reason, 'wamp.error.protocol_violation')
-            callee.expect_closed()
+    def test_answer_to_unknown_request_ignored_to_another_callees_aborts(self):
+        """As Crossbar.io 20.x and later: a YIELD/ERROR for no pending invocation is dropped (the
+        session goes on); one for an invocation sent to another callee aborts the session."""
+        with joined() as callee, joined() as caller:
+            invocation = self._pending_call(callee, caller, 'com.test.answer.owner')
+            unknown = invocation.request + 1 if invocation.request < MAX_ID else 1
+            callee.send(message.Yield(unknown, args=[1]))
+            callee.send(message.Error(message.Invocation.MESSAGE_TYPE, unknown, 'com.test.error.x'))
+            self._assert_nothing_pending(callee)
+            self._assert_nothing_pending(caller)
+            with joined() as intruder:
+                intruder.send(message.Yield(invocation.request, args=['not mine']))
+                self.assertEqual(intruder.expect(message.Abort).reason, 'wamp.error.protocol_violation')
+                intruder.expect_closed()
+            # the call is still the callee's to answer
+            callee.send(message.Yield(invocation.request, args=['mine']))
+            self.assertEqual(caller.expect(message.Result).args, ['mine'])
 
 
 class SessionMetaTests(unittest.TestCase):
