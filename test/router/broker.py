@@ -4,7 +4,7 @@ from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 
 from ids import new_id
-from routing import is_reserved, transparent_payload
+from routing import is_reserved, is_valid_pattern, transparent_payload
 from uri_map import MATCH_EXACT, UriMap
 
 
@@ -18,8 +18,13 @@ class Broker:
     def subscribe(self, session, msg):
         """SUBSCRIBE -> SUBSCRIBED; sessions share one subscription per (topic, match).
 
-        "wamp." topics are not refused: Crossbar.io lets clients subscribe to its meta events.
+        "wamp." topics are not refused: Crossbar.io lets clients subscribe to its meta events. A topic
+        with empty components where the match policy allows none gets ERROR wamp.error.invalid_uri.
         """
+        if not is_valid_pattern(msg.topic, msg.match):
+            session.send(message.Error(message.Subscribe.MESSAGE_TYPE, msg.request, ApplicationError.INVALID_URI,
+                                       ["subscribe for invalid topic URI '{}'".format(msg.topic)]))
+            return
         entry = self._subscriptions.get(msg.topic, msg.match) or self._subscriptions.add(msg.topic, msg.match)
         entry.members[session] = True
         session.send(message.Subscribed(msg.request, entry.id))

@@ -396,6 +396,22 @@ class BrokerTests(unittest.TestCase):
             self.assertEqual([c.expect(message.Event).args[0] for _ in range(3)], [1, 2, 4])
             self.assertTrue(1 <= publication <= MAX_ID)
 
+    def test_subscribe_refuses_empty_components_the_policy_does_not_allow(self):
+        """As Crossbar.io: ERROR wamp.error.invalid_uri for an empty component in an exact topic or before
+        the last one of a prefix; wildcard and a trailing-empty prefix are fine."""
+        with joined() as client:
+            cases = ((None, 'com..empty', False), ('prefix', 'com..empty.', False), ('prefix', 'com.', True),
+                     ('wildcard', 'com..empty', True), (None, 'com.full', True))
+            for request, (match, topic, accepted) in enumerate(cases, start=1):
+                with self.subTest(match=match, topic=topic):
+                    client.send(message.Subscribe(request, topic, match=match))
+                    if accepted:
+                        self.assertEqual(client.expect(message.Subscribed).request, request)
+                    else:
+                        error = client.expect(message.Error)
+                        self.assertEqual((error.request_type, error.request, error.error),
+                                         (message.Subscribe.MESSAGE_TYPE, request, 'wamp.error.invalid_uri'))
+
     def test_publisher_disclosed_only_on_request(self):
         with joined() as publisher, joined() as subscriber:
             subscriber.send(message.Subscribe(1, 'com.test.disclose'))
