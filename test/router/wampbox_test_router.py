@@ -1,6 +1,10 @@
 """wampbox test router: a small WAMP router built from Autobahn|Python's own message,
 serializer and transport classes, so that on the wire it behaves like Crossbar.io.
 
+Where Crossbar.io goes beyond the WAMP spec the router follows Crossbar.io (22.x/23.1): RESULT
+discloses the callee, "wamp." URIs are reserved (PUBLISH/REGISTER refused), a WebSocket is
+accepted on any path, and wamp.session.count/list/get are answered (meta.py).
+
 A test fixture of the wampbox project, not part of the library. Usage:
 
     run [--ws PORT] [--rs PORT] [--unix PATH] [--realm realm1] [--log-messages] [--disclose]
