@@ -12,9 +12,11 @@ Modes:
         "payload": {"$binary": base64} instead. Exit 0 after N events.
     publish TOPIC [--args JSON] [--kwargs JSON] [--repeat N] [--interval S] [--include-me]
         acknowledged publishes; exit 0 once all are acknowledged.
-    call PROC [--args JSON] [--kwargs JSON]
+    call PROC [--args JSON] [--kwargs JSON] [--details]
         prints {"args","kwargs"} of the result; a WAMP error is printed as
-        {"error": uri, "args", "kwargs"} with exit code 2.
+        {"error": uri, "args", "kwargs"} with exit code 2. --details adds
+        "details": the RESULT message's callee, callee_authid, callee_authrole,
+        enc_algo and enc_serializer as they came over the wire (before decryption).
     callee PROC [--count N] [--match exact|prefix|wildcard]
         prints "ready", then one JSON line per invocation; answers with the
         call's args/kwargs, or raises ApplicationError(uri, "failed on request",
@@ -217,6 +219,8 @@ class Peer(ApplicationSession):
         self._runner = runner
         # set by subscribe mode: handles encrypted events this peer has no keys for
         self.on_opaque_event = None
+        # call mode: the details of the last RESULT as received (Autobahn drops enc_algo on decrypting)
+        self.wire_result_details = None
         if keyring is not None:
             self.set_payload_codec(keyring)
         runner.session = self
@@ -227,6 +231,9 @@ class Peer(ApplicationSession):
                 and self.on_opaque_event is not None):
             self.on_opaque_event(msg)
             return
+        if isinstance(msg, message.Result):
+            self.wire_result_details = details_dict(msg, ('callee', 'callee_authid', 'callee_authrole', 'enc_algo',
+                                                          'enc_serializer'))
         super().onMessage(msg)
 
     @inlineCallbacks
@@ -300,7 +307,10 @@ def run_call(session, options, runner):
     kwargs = parse_json_option(options.kwargs, dict, '--kwargs')
     # details=True: always a CallResult, so the exact args/kwargs of the RESULT are visible
     result = yield session.call(options.uri, *args, options=types.CallOptions(details=True), **kwargs)
-    emit({'args': list(result.results), 'kwargs': result.kwresults})
+    output = {'args': list(result.results), 'kwargs': result.kwresults}
+    if options.details:
+        output['details'] = session.wire_result_details
+    emit(output)
     runner.finish(EXIT_OK)
 
 
@@ -367,6 +377,7 @@ def parse_args(argv):
     call.add_argument('uri', metavar='PROC')
     call.add_argument('--args', default='[]', metavar='JSON')
     call.add_argument('--kwargs', default='{}', metavar='JSON')
+    call.add_argument('--details', action='store_true', help="also print the RESULT's details as received")
 
     callee = modes.add_parser('callee', help='register an echo procedure')
     callee.add_argument('uri', metavar='PROC')

@@ -3,7 +3,11 @@
     with_router /usr/bin/python3 test_interop.py PATH/TO/wampbox [unittest options]
 
 Run by meson through test/router/with_router, which sets WAMPBOX_ROUTER_URLS (ws://, rs://
-and usually unix://); without it the test says SKIPPED and exits 77. The Autobahn side is
+and usually unix://); without it the test says SKIPPED and exits 77. Against an external router
+(WAMPBOX_TEST_ROUTER set, e.g. Crossbar.io) the checks of what the router saw read that router's
+log, the file WAMPBOX_TEST_ROUTER_LOG names (Crossbar.io: --loglevel trace --logtofile); without it
+they report themselves skipped. Against the project's test router they start one of their own with
+--log-messages. The Autobahn side is
 test/interop/autobahn_peer.py (an autobahn.wamp.cryptobox.KeyRing loaded from the same key-ring
 files). Key rings are written at test time:
   * split: the fixed keys of payload-encryption.md section 1.5 for the prefix "com.interop.";
@@ -37,6 +41,9 @@ PYTHON = '/usr/bin/python3'
 PEER = os.path.join(HERE, 'autobahn_peer.py')
 ROUTER_RUN = os.path.join(HERE, '..', 'router', 'run')
 EXIT_SKIPPED = 77
+# the external router under test (its URLs), and the file it logs every WAMP message to
+EXTERNAL_ROUTER = os.environ.get('WAMPBOX_TEST_ROUTER', '')
+EXTERNAL_ROUTER_LOG = os.environ.get('WAMPBOX_TEST_ROUTER_LOG', '')
 
 # seconds: the CLI's own --timeout, the Autobahn peer's --timeout, and the bound of every wait here
 WAMPBOX_TIMEOUT = 6
@@ -214,6 +221,31 @@ class Process:
             self.err.close()
 
 
+class RouterLog:
+    """A router's log file, read from where it ended when the check began (an external router's
+    log may hold earlier runs). test_router_format: written by test/router/run --log-messages."""
+
+    def __init__(self, path, test_router_format):
+        self.path = path
+        self.test_router_format = test_router_format
+        self._start = os.path.getsize(path)
+
+    def text(self):
+        with open(self.path, encoding='utf-8', errors='replace') as stream:
+            stream.seek(self._start)
+            return stream.read()
+
+    def wait_for(self, needles, timeout=WAIT_TIMEOUT):
+        """The new log text once it contains every needle (a router may write its log late), or
+        whatever it holds when `timeout` runs out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.text()
+            if all(needle in text for needle in needles) or time.monotonic() >= deadline:
+                return text
+            time.sleep(0.1)
+
+
 def wampbox_argv(url, serializer, keyring, *command):
     argv = [WAMPBOX, '--url', url, '--serializer', serializer, '--timeout', str(WAMPBOX_TIMEOUT)]
     if keyring:
@@ -288,6 +320,77 @@ class InteropTestCase(unittest.TestCase):
                                     '--kwargs', to_peer_json(kwargs))
         self.assertEqual(code, 0, stderr)
 
+    # a router whose log shows what it saw
+
+    @staticmethod
+    def unavailable_log_reason():
+        return ("the external router's log is not available: set WAMPBOX_TEST_ROUTER_LOG to the file it logs "
+                "every WAMP message to (Crossbar.io: crossbar start --loglevel trace --logtofile, see "
+                "router-config/README.md)")
+
+    def watched_router(self):
+        """router_with_optional_log(), skipping the test when the external router's log is not available."""
+        urls, log = self.router_with_optional_log()
+        if log is None:
+            self.skipTest(self.unavailable_log_reason())
+        return urls, log
+
+    def router_with_optional_log(self):
+        """(URLs by scheme, RouterLog) of a router whose every WAMP message is logged: the external
+        router with the log WAMPBOX_TEST_ROUTER_LOG names (its log None if that is not set), else a
+        test router of this test's own with --log-messages."""
+        if EXTERNAL_ROUTER:
+            if not EXTERNAL_ROUTER_LOG:
+                return ROUTER, None
+            if not os.path.isfile(EXTERNAL_ROUTER_LOG):
+                self.fail('WAMPBOX_TEST_ROUTER_LOG names no file: {}'.format(EXTERNAL_ROUTER_LOG))
+            return ROUTER, RouterLog(EXTERNAL_ROUTER_LOG, test_router_format=False)
+        directory = tempfile.TemporaryDirectory(prefix='wampbox-router-log-')
+        self.addCleanup(directory.cleanup)
+        path = os.path.join(directory.name, 'router.log')
+        with open(path, 'w', encoding='utf-8') as log_file:
+            router = subprocess.Popen([ROUTER_RUN, '--log-messages'], stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=log_file, text=True)
+        output = Lines(router.stdout)
+
+        def stop():
+            if router.poll() is None:
+                router.send_signal(signal.SIGTERM)
+                try:
+                    router.wait(WAIT_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    router.kill()
+                    router.wait()
+            output.close()
+
+        self.addCleanup(stop)
+        schemes = ('ws', 'rs', 'unix')
+        lines = [output.wait_for(lambda line, scheme=scheme: line.startswith(scheme + '://')) for scheme in schemes]
+        if None in lines:
+            self.fail('the router printed no URLs: {}'.format(output.all(0)))
+        return dict(zip(schemes, lines)), RouterLog(path, test_router_format=True)
+
+    def assert_router_saw_only_ciphertext(self, log, uris, data, counts):
+        """The router's log records this test's traffic (every URI in `uris` shows up: URIs travel in
+        clear), yet no payload value of `data`. In the test router's format, also: exactly `counts`
+        messages of each kind, each of them with its payload as ciphertext."""
+        text = log.wait_for(uris)
+        for uri in uris:
+            self.assertIn(uri, text, 'the router log does not record the WAMP messages')
+        for args, kwargs in data:
+            self.assertNotIn(kwargs['marker'], text)
+            self.assertNotIn(args[1], text)
+        if not log.test_router_format:
+            return
+        seen = dict.fromkeys(counts, 0)
+        for line in text.splitlines():
+            # "router <- conn#4 session=123 PUBLISH [16, ...]"
+            match = re.match(r'router (?:<-|->) .*? ([A-Z]+) \[', line)
+            if match and match.group(1) in seen:
+                seen[match.group(1)] += 1
+                self.assertIn(' bytes ciphertext: ', line)
+        self.assertEqual(seen, counts, text)
+
     # assertions
 
     def assert_data(self, line, args, kwargs):
@@ -343,9 +446,13 @@ def ring_of(combo, role):
 class EncryptedInteropTests(InteropTestCase):
     """Tests 1-4: encrypted pub/sub and RPC in both directions between wampbox and Autobahn."""
 
-    def combos(self):
-        """The combos this router can serve (an external router may have no unix:// listener)."""
-        return [combo for combo in COMBOS if combo.transport in ROUTER]
+    def combos(self, urls=None):
+        """The combos the router (`urls`, default the one under test) can serve: an external router may
+        have no unix:// listener. Never none, so that no test passes having run nothing."""
+        urls = ROUTER if urls is None else urls
+        combos = [combo for combo in COMBOS if combo.transport in urls]
+        self.assertTrue(combos, 'the router offers none of the transports of COMBOS: {}'.format(urls))
+        return combos
 
     def test_1_wampbox_publisher_to_autobahn_subscriber(self):
         cases = [(combo, fresh_uri('pub1'), payload(fresh_marker())) for combo in self.combos()]
@@ -412,16 +519,32 @@ class EncryptedInteropTests(InteropTestCase):
                     self.assertEqual(invocation['details']['enc_algo'], 'cryptobox')
 
     def test_4_autobahn_caller_to_wampbox_callee(self):
-        for combo in self.combos():
+        """The echo arrives, and CALL and YIELD travelled encrypted: the RESULT reached Autobahn as
+        ciphertext (a router forwards the YIELD's payload as it is), and the router's log shows every
+        CALL, INVOCATION, YIELD and RESULT as ciphertext and no payload value. Against an external
+        router without an available log, the log check is skipped (after the rest has run)."""
+        urls, log = self.router_with_optional_log()
+        combos = self.combos(urls)
+        uris, data = [], []
+        for combo in combos:
             with self.subTest(combo=combo):
                 procedure, (args, kwargs) = fresh_uri('proc4'), payload(fresh_marker())
-                url = ROUTER[combo.transport]
+                uris.append(procedure)
+                data.append((args, kwargs))
+                url = urls[combo.transport]
                 callee = self.wampbox_callee(url, combo.wampbox_serializer, ring_of(combo, 'responder'), procedure, 1)
                 code, out, err = self.peer(url, combo.peer_serializer, ring_of(combo, 'originator'), 'call', procedure,
-                                           '--args', to_peer_json(args), '--kwargs', to_peer_json(kwargs))
+                                           '--args', to_peer_json(args), '--kwargs', to_peer_json(kwargs), '--details')
                 self.assertEqual((code, len(out)), (0, 1), err)
-                self.assert_data(out[0], args, kwargs)
+                result = self.assert_data(out[0], args, kwargs)
+                self.assertEqual((result['details'].get('enc_algo'), result['details'].get('enc_serializer')),
+                                 ('cryptobox', 'json'), out[0])
                 self.assertEqual(callee.finish()[0], 0)
+        if log is None:
+            self.skipTest('CALL/YIELD not checked in the router log: ' + self.unavailable_log_reason())
+        count = len(combos)
+        self.assert_router_saw_only_ciphertext(log, uris, data, {'CALL': count, 'INVOCATION': count,
+                                                                 'YIELD': count, 'RESULT': count})
 
 
 class KeylessSubscriberTests(InteropTestCase):
@@ -531,77 +654,41 @@ class PolicyTests(InteropTestCase):
 
 
 class RouterViewTests(InteropTestCase):
-    """Test 6: the router only ever sees ciphertext (a router of its own, with --log-messages)."""
-
-    def start_logging_router(self, log_file):
-        """test/router/run --log-messages, its messages going to `log_file`; returns (stop function, URLs)."""
-        router = subprocess.Popen([ROUTER_RUN, '--log-messages'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=log_file, text=True)
-        output = Lines(router.stdout)
-
-        def stop():
-            if router.poll() is None:
-                router.send_signal(signal.SIGTERM)
-                try:
-                    router.wait(WAIT_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    router.kill()
-                    router.wait()
-            output.close()
-
-        self.addCleanup(stop)
-        schemes = ('ws', 'rs', 'unix')
-        lines = [output.wait_for(lambda line, scheme=scheme: line.startswith(scheme + '://')) for scheme in schemes]
-        if None in lines:
-            self.fail('the router printed no URLs: {}'.format(output.all(0)))
-        return stop, dict(zip(schemes, lines))
+    """Test 6: the router only ever sees ciphertext."""
 
     def test_6_router_log_shows_only_ciphertext(self):
-        with tempfile.TemporaryFile('w+', encoding='utf-8') as log_file:
-            stop_router, urls = self.start_logging_router(log_file)
-            data = [payload(fresh_marker()) for _ in range(5)]
-            topic, proc_peer, proc_wampbox = fresh_uri('logged'), fresh_uri('logged'), fresh_uri('logged')
+        urls, log = self.watched_router()
+        data = [payload(fresh_marker()) for _ in range(5)]
+        topic, proc_peer, proc_wampbox = fresh_uri('logged'), fresh_uri('logged'), fresh_uri('logged')
+        # an external router may have no unix:// listener
+        unix = urls.get('unix', urls['rs'])
 
-            peer_sub = self.peer_subscriber(urls['ws'], 'json', 'responder', topic, 2)
-            peer_callee = self.peer_callee(urls['unix'], 'cbor', 'shared', proc_peer, 2)
-            wampbox_sub = self.wampbox_subscriber(urls['rs'], 'msgpack', 'responder', topic, 2)
-            wampbox_callee = self.wampbox_callee(urls['ws'], 'json', 'shared', proc_wampbox, 1)
-            self.peer_ready(peer_sub)
-            self.peer_ready(peer_callee)
+        peer_sub = self.peer_subscriber(urls['ws'], 'json', 'responder', topic, 2)
+        peer_callee = self.peer_callee(unix, 'cbor', 'shared', proc_peer, 2)
+        wampbox_sub = self.wampbox_subscriber(urls['rs'], 'msgpack', 'responder', topic, 2)
+        wampbox_callee = self.wampbox_callee(urls['ws'], 'json', 'shared', proc_wampbox, 1)
+        self.peer_ready(peer_sub)
+        self.peer_ready(peer_callee)
 
-            self.wampbox_publish(urls['rs'], 'json', 'originator', topic, *data[0])
-            self.peer_publish(urls['ws'], 'msgpack', 'originator', topic, *data[1])
-            code, _, err = self.wampbox(urls['ws'], 'msgpack', 'shared', 'call', proc_peer, *cli_data(*data[2]))
-            self.assertEqual(code, 0, err)
-            failing = dict(data[3][1], fail=ERROR_URI)
-            self.assert_wamp_error(self.wampbox(urls['rs'], 'json', 'shared', 'call', proc_peer,
-                                                *cli_data(data[3][0], failing)),
-                                   ERROR_URI, PEER_ERROR_ARGS, PEER_ERROR_KWARGS)
-            code, _, err = self.peer(urls['rs'], 'json', 'shared', 'call', proc_wampbox,
-                                     '--args', to_peer_json(data[4][0]), '--kwargs', to_peer_json(data[4][1]))
-            self.assertEqual(code, 0, err)
-            for process, count in ((peer_sub, 2), (wampbox_sub, 2), (peer_callee, 2)):
-                self.assert_finished(process, count)
-            self.assertEqual(wampbox_callee.finish()[0], 0)
+        self.wampbox_publish(urls['rs'], 'json', 'originator', topic, *data[0])
+        self.peer_publish(urls['ws'], 'msgpack', 'originator', topic, *data[1])
+        code, _, err = self.wampbox(urls['ws'], 'msgpack', 'shared', 'call', proc_peer, *cli_data(*data[2]))
+        self.assertEqual(code, 0, err)
+        failing = dict(data[3][1], fail=ERROR_URI)
+        self.assert_wamp_error(self.wampbox(urls['rs'], 'json', 'shared', 'call', proc_peer,
+                                            *cli_data(data[3][0], failing)),
+                               ERROR_URI, PEER_ERROR_ARGS, PEER_ERROR_KWARGS)
+        code, _, err = self.peer(urls['rs'], 'json', 'shared', 'call', proc_wampbox,
+                                 '--args', to_peer_json(data[4][0]), '--kwargs', to_peer_json(data[4][1]))
+        self.assertEqual(code, 0, err)
+        for process, count in ((peer_sub, 2), (wampbox_sub, 2), (peer_callee, 2)):
+            self.assert_finished(process, count)
+        self.assertEqual(wampbox_callee.finish()[0], 0)
 
-            stop_router()
-            log_file.seek(0)
-            log = log_file.read()
-
-        for args, kwargs in data:
-            self.assertNotIn(kwargs['marker'], log)
-            self.assertNotIn(args[1], log)
-        kinds = ('PUBLISH', 'EVENT', 'CALL', 'INVOCATION', 'YIELD', 'RESULT', 'ERROR')
-        counts = dict.fromkeys(kinds, 0)
-        for line in log.splitlines():
-            # "router <- conn#4 session=123 PUBLISH [16, ...]"
-            match = re.match(r'router (?:<-|->) .*? ([A-Z]+) \[', line)
-            if match and match.group(1) in counts:
-                counts[match.group(1)] += 1
-                self.assertIn(' bytes ciphertext: ', line)
         # 2 publications to 2 subscribers, 3 calls to Autobahn (one failing) and 1 to wampbox
-        self.assertEqual(counts, {'PUBLISH': 2, 'EVENT': 4, 'CALL': 3, 'INVOCATION': 3, 'YIELD': 2, 'RESULT': 2,
-                                  'ERROR': 2}, log)
+        self.assert_router_saw_only_ciphertext(log, [topic, proc_peer, proc_wampbox], data,
+                                               {'PUBLISH': 2, 'EVENT': 4, 'CALL': 3, 'INVOCATION': 3,
+                                                'YIELD': 2, 'RESULT': 2, 'ERROR': 2})
 
 
 # ---------------------------------------------------------------- setup

@@ -4,7 +4,7 @@ from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 
 from ids import new_id
-from routing import transparent_payload
+from routing import is_reserved, is_valid_pattern, transparent_payload
 from uri_map import MATCH_EXACT, UriMap
 
 
@@ -16,7 +16,15 @@ class Broker:
         self._disclose_all = disclose_all
 
     def subscribe(self, session, msg):
-        """SUBSCRIBE -> SUBSCRIBED; sessions share one subscription per (topic, match)."""
+        """SUBSCRIBE -> SUBSCRIBED; sessions share one subscription per (topic, match).
+
+        "wamp." topics are not refused: Crossbar.io lets clients subscribe to its meta events. A topic
+        with empty components where the match policy allows none gets ERROR wamp.error.invalid_uri.
+        """
+        if not is_valid_pattern(msg.topic, msg.match):
+            session.send(message.Error(message.Subscribe.MESSAGE_TYPE, msg.request, ApplicationError.INVALID_URI,
+                                       ["subscribe for invalid topic URI '{}'".format(msg.topic)]))
+            return
         entry = self._subscriptions.get(msg.topic, msg.match) or self._subscriptions.add(msg.topic, msg.match)
         entry.members[session] = True
         session.send(message.Subscribed(msg.request, entry.id))
@@ -32,7 +40,16 @@ class Broker:
         session.send(message.Unsubscribed(msg.request))
 
     def publish(self, session, msg, disclose_me):
-        """PUBLISH -> EVENT to every eligible subscriber, then PUBLISHED if acknowledged."""
+        """PUBLISH -> EVENT to every eligible subscriber, then PUBLISHED if acknowledged.
+
+        A reserved "wamp." topic is refused as Crossbar.io does: nothing is delivered, and only an
+        acknowledged PUBLISH gets an answer (ERROR wamp.error.invalid_uri).
+        """
+        if is_reserved(msg.topic):
+            if msg.acknowledge:
+                session.send(message.Error(message.Publish.MESSAGE_TYPE, msg.request, ApplicationError.INVALID_URI,
+                                           ["publish with restricted topic URI '{}'".format(msg.topic)]))
+            return
         publication = new_id()
         disclose = self._disclose_all or disclose_me
         data = transparent_payload(msg)

@@ -4,7 +4,7 @@ from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 
 from ids import new_id
-from routing import ProtocolViolation, transparent_payload
+from routing import ProtocolViolation, is_reserved, transparent_payload
 from uri_map import MATCH_EXACT, UriMap
 
 
@@ -43,7 +43,14 @@ class Dealer:
         self._by_call = {}
 
     def register(self, session, msg):
-        """REGISTER -> REGISTERED, or ERROR wamp.error.procedure_already_exists (single callee only)."""
+        """REGISTER -> REGISTERED; ERROR wamp.error.invalid_uri for a reserved "wamp." procedure (as
+        Crossbar.io refuses every session but its own "trusted" ones), else ERROR
+        wamp.error.procedure_already_exists (single callee only)."""
+        if is_reserved(msg.procedure):
+            # the message text is Crossbar.io's, unbalanced parenthesis included
+            session.send(message.Error(message.Register.MESSAGE_TYPE, msg.request, ApplicationError.INVALID_URI,
+                                       ["register for restricted procedure URI '{}')".format(msg.procedure)]))
+            return
         if self._registrations.get(msg.procedure, msg.match) is not None:
             session.send(message.Error(message.Register.MESSAGE_TYPE, msg.request,
                                        ApplicationError.PROCEDURE_ALREADY_EXISTS,
@@ -103,19 +110,28 @@ class Dealer:
             session.send(error)
 
     def yield_(self, session, msg):
-        """YIELD -> RESULT (progressive results keep the call open)."""
+        """YIELD -> RESULT (progressive results keep the call open).
+
+        Like Crossbar.io (20.x and later) every RESULT discloses the callee, whatever the realm's
+        disclose settings: its dealer hard-codes that for YIELD (and not for a callee's ERROR).
+        """
         invocation = self._owned_invocation(session, msg.request, 'YIELD')
+        if invocation is None:
+            return
         if invocation.canceled:
             self._answer_canceled(invocation)
             return
         invocation.caller.send(message.Result(invocation.call.request, progress=msg.progress,
-                                              **transparent_payload(msg)))
+                                              callee=session.session_id, callee_authid=session.authid,
+                                              callee_authrole=session.authrole, **transparent_payload(msg)))
         if not msg.progress:
             self._finish(invocation)
 
     def invocation_error(self, session, msg):
         """Callee ERROR for an INVOCATION -> caller ERROR with the same URI and payload."""
         invocation = self._owned_invocation(session, msg.request, 'ERROR')
+        if invocation is None:
+            return
         if invocation.canceled:
             self._answer_canceled(invocation)
             return
@@ -143,9 +159,12 @@ class Dealer:
             self._registrations.remove_member(entry, session)
 
     def _owned_invocation(self, session, request, what):
+        """The pending invocation a callee's YIELD/ERROR answers, or None for an unknown request id:
+        Crossbar.io (20.x and later) ignores that (a late answer, e.g. after a call timeout); an
+        answer to another callee's invocation is a protocol violation."""
         invocation = self._invocations.get(request)
-        if invocation is None or invocation.callee is not session:
-            raise ProtocolViolation("{} received for non-pending request ID {}".format(what, request))
+        if invocation is not None and invocation.callee is not session:
+            raise ProtocolViolation("{} received for non-owned request ID {}".format(what, request))
         return invocation
 
     def _answer_canceled(self, invocation):

@@ -59,6 +59,7 @@ class RawWampClient:
         if reply[0] != _RAWSOCKET_MAGIC or reply[1] & 0x0F != serializer_id:
             raise ConnectionError('RawSocket handshake refused: {}'.format(reply.hex()))
         self.session_id = None
+        self.welcome = None
 
     def close(self):
         self._sock.close()
@@ -132,6 +133,6 @@ class RawWampClient:
     def join(self, realm='realm1'):
         """HELLO -> WELCOME; returns the WELCOME."""
         self.send(message.Hello(realm, CLIENT_ROLES))
-        welcome = self.expect(message.Welcome)
-        self.session_id = welcome.session
-        return welcome
+        self.welcome = self.expect(message.Welcome)
+        self.session_id = self.welcome.session
+        return self.welcome

@@ -9,6 +9,7 @@ from autobahn.wamp.exception import ApplicationError, TransportLost
 from broker import Broker
 from dealer import Dealer
 from ids import new_id
+from meta import SessionMetaApi
 from routing import PROTOCOL_VIOLATION, ProtocolViolation
 from serializers import disclose_me_requested
 
@@ -17,11 +18,13 @@ _BROKER_FEATURES = role.RoleBrokerFeatures(
     publisher_identification=True, pattern_based_subscription=True, subscriber_blackwhite_listing=True,
     publisher_exclusion=True, payload_transparency=True, payload_encryption_cryptobox=True)
 _DEALER_FEATURES = role.RoleDealerFeatures(
-    caller_identification=True, pattern_based_registration=True, shared_registration=False,
+    caller_identification=True, pattern_based_registration=True, shared_registration=False, session_meta_api=True,
     call_canceling=True, progressive_call_results=True, payload_transparency=True,
     payload_encryption_cryptobox=True)
 
 _AUTHROLE = 'anonymous'
+_AUTHMETHOD = 'anonymous'
+_AUTHPROVIDER = 'static'
 _connection_numbers = itertools.count(1)
 
 
@@ -33,10 +36,12 @@ class Realm:
         self.broker = Broker(disclose_all)
         self.dealer = Dealer(disclose_all)
         self.sessions = {}
+        self.meta = SessionMetaApi(self)
 
     def join(self, session):
         """Admit a session; returns its new random session id."""
-        session_id = new_id(self.sessions)
+        # the meta API's service session id is taken too (Crossbar.io: a session of the realm)
+        session_id = new_id(self.sessions.keys() | {self.meta.session_id})
         self.sessions[session_id] = session
         return session_id
 
@@ -68,6 +73,8 @@ class RouterSession:
         self.session_id = None
         self.authid = None
         self.authrole = None
+        self.authmethod = None
+        self.authprovider = None
 
     # Autobahn's WebSocket transport reads these two for its trace logging.
     @property
@@ -135,10 +142,12 @@ class RouterSession:
         self.roles = msg.roles
         self.authid = generate_serial_number()
         self.authrole = _AUTHROLE
+        self.authmethod = _AUTHMETHOD
+        self.authprovider = _AUTHPROVIDER
         self.session_id = self._realm.join(self)
         self.send(message.Welcome(self.session_id, {'broker': _BROKER_FEATURES, 'dealer': _DEALER_FEATURES},
                                   realm=self._realm.name, authid=self.authid, authrole=self.authrole,
-                                  authmethod='anonymous', authprovider='static'))
+                                  authmethod=self.authmethod, authprovider=self.authprovider))
 
     def _on_message_joined(self, msg):
         broker, dealer = self._realm.broker, self._realm.dealer
@@ -154,6 +163,8 @@ class RouterSession:
             broker.subscribe(self, msg)
         elif isinstance(msg, message.Unsubscribe):
             broker.unsubscribe(self, msg)
+        elif isinstance(msg, message.Call) and self._realm.meta.handles(msg.procedure):
+            self._realm.meta.call(self, msg)
         elif isinstance(msg, message.Call):
             dealer.call(self, msg, disclose_me_requested(msg))
         elif isinstance(msg, message.Cancel):

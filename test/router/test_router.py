@@ -4,13 +4,16 @@ Starts test/router/run once, then checks it over every transport and serializer
 with Autobahn|Python peers (test/interop/autobahn_peer.py), including encrypted
 traffic with cryptobox key rings, and at the wire level with a raw RawSocket
 client: exact EVENT bytes for the spec vector, broker/dealer rules, cancel
-modes, sessions leaving, protocol violations. Also checks `run` and `with_router`.
+modes, sessions leaving, protocol violations, and where Crossbar.io differs from a
+bare WAMP router: callee disclosure in RESULT, reserved "wamp." URIs, WebSocket on
+any path, the session meta procedures. Also checks `run` and `with_router`.
 """
 
 import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +27,7 @@ sys.path.insert(0, HERE)
 from autobahn.wamp import message  # noqa: E402
 from nacl.encoding import Base64Encoder  # noqa: E402
 from nacl.public import Box, PrivateKey, PublicKey  # noqa: E402
+from nacl.signing import SigningKey  # noqa: E402
 
 from raw_wamp_client import CLIENT_ROLES, RawWampClient  # noqa: E402
 
@@ -31,8 +35,9 @@ PYTHON = '/usr/bin/python3'
 RUN = os.path.join(HERE, 'run')
 WITH_ROUTER = os.path.join(HERE, 'with_router')
 PEER = os.path.join(HERE, '..', 'interop', 'autobahn_peer.py')
-# every wait in this file is bounded by this (seconds)
-TIMEOUT = 20
+# every wait in this file is bounded by this (seconds): generous, since an Autobahn peer alone takes
+# seconds to start on a loaded machine and the matrix test starts 18 of them at once; only a hang waits it out
+TIMEOUT = 60
 MAX_ID = 2 ** 53
 
 # fixed test keys of payload-encryption.md section 1.5
@@ -188,11 +193,15 @@ class AutobahnPeerTests(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertEqual(json.loads(lines[0])['error'], 'wamp.error.no_such_procedure')
 
-    def test_websocket_only_on_path_ws(self):
-        wrong_path = ROUTER['ws'].replace('/ws', '/other')
-        code, _, stderr = run_peer(wrong_path, 'json', 'call', 'com.test.any')
-        self.assertEqual(code, 1)
-        self.assertIn('closed', stderr)
+    def test_websocket_on_any_path(self):
+        """Like a Crossbar.io "websocket" transport: the upgrade succeeds whatever the path."""
+        base = ROUTER['ws'][:-len('/ws')]
+        for path in ('/ws', '/', '/other/deeper'):
+            with self.subTest(path=path):
+                code, lines, stderr = run_peer(base + path, 'json', 'call', 'wamp.session.count')
+                self.assertEqual(code, 0, stderr)
+                count = json.loads(lines[0])['args'][0]
+                self.assertTrue(isinstance(count, int) and count >= 1, lines)
 
 
 class EncryptedPeerTests(unittest.TestCase):
@@ -255,8 +264,12 @@ class EncryptedPeerTests(unittest.TestCase):
                                 keyring=self.responder_keys)
         callee.wait_ready()
         code, lines, _ = run_peer(ROUTER['ws'], 'cbor', 'call', procedure, '--args', json.dumps(ARGS),
-                                  '--kwargs', json.dumps(KWARGS), keyring=self.originator_keys)
-        self.assertEqual((code, json.loads(lines[0])), (0, {'args': ARGS, 'kwargs': KWARGS}))
+                                  '--kwargs', json.dumps(KWARGS), '--details', keyring=self.originator_keys)
+        result = json.loads(lines[0])
+        self.assertEqual((code, result['args'], result['kwargs']), (0, ARGS, KWARGS))
+        # what Autobahn got on the wire: the ciphertext, and the callee disclosed as Crossbar.io does
+        self.assertEqual({k: result['details'][k] for k in ('enc_algo', 'enc_serializer', 'callee_authrole')},
+                         {'enc_algo': 'cryptobox', 'enc_serializer': 'json', 'callee_authrole': 'anonymous'})
         self.assertEqual(callee.json_line()['details']['enc_algo'], 'cryptobox')
 
         error_uri = self.PREFIX + 'error.bad'
@@ -383,6 +396,22 @@ class BrokerTests(unittest.TestCase):
             self.assertEqual([c.expect(message.Event).args[0] for _ in range(3)], [1, 2, 4])
             self.assertTrue(1 <= publication <= MAX_ID)
 
+    def test_subscribe_refuses_empty_components_the_policy_does_not_allow(self):
+        """As Crossbar.io: ERROR wamp.error.invalid_uri for an empty component in an exact topic or before
+        the last one of a prefix; wildcard and a trailing-empty prefix are fine."""
+        with joined() as client:
+            cases = ((None, 'com..empty', False), ('prefix', 'com..empty.', False), ('prefix', 'com.', True),
+                     ('wildcard', 'com..empty', True), (None, 'com.full', True))
+            for request, (match, topic, accepted) in enumerate(cases, start=1):
+                with self.subTest(match=match, topic=topic):
+                    client.send(message.Subscribe(request, topic, match=match))
+                    if accepted:
+                        self.assertEqual(client.expect(message.Subscribed).request, request)
+                    else:
+                        error = client.expect(message.Error)
+                        self.assertEqual((error.request_type, error.request, error.error),
+                                         (message.Subscribe.MESSAGE_TYPE, request, 'wamp.error.invalid_uri'))
+
     def test_publisher_disclosed_only_on_request(self):
         with joined() as publisher, joined() as subscriber:
             subscriber.send(message.Subscribe(1, 'com.test.disclose'))
@@ -439,6 +468,54 @@ class DealerTests(unittest.TestCase):
             caller.send(message.Call(3, 'com.test.any.wild'))
             invocation = callee.expect(message.Invocation)
             self.assertEqual((invocation.procedure, invocation.caller), ('com.test.any.wild', None))
+
+    def test_result_discloses_the_callee_error_does_not(self):
+        """Crossbar.io's dealer puts callee, callee_authid and callee_authrole in every RESULT
+        (progressive ones too, whatever the disclose settings), and none of them in a callee's ERROR."""
+        with joined() as callee, joined('unix', 'msgpack') as caller:
+            callee_authid = callee.welcome.authid
+            self._register(callee, 'com.test.callee.disclosed')
+            caller.send_raw([48, 1, {'receive_progress': True}, 'com.test.callee.disclosed', [1]])
+            invocation = callee.expect(message.Invocation)
+            callee.send(message.Yield(invocation.request, args=['partial'], progress=True))
+            callee.send(message.Yield(invocation.request, payload=b'\x01' * 48, **ENC))
+            for progress in (True, None):
+                result = caller.expect(message.Result)
+                self.assertEqual((result.progress, result.callee, result.callee_authid, result.callee_authrole),
+                                 (progress, callee.session_id, callee_authid, 'anonymous'))
+
+            caller.send(message.Call(2, 'com.test.callee.disclosed'))
+            invocation = callee.expect(message.Invocation)
+            callee.send(message.Error(message.Invocation.MESSAGE_TYPE, invocation.request, 'com.test.error.x'))
+            error = caller.expect(message.Error)
+            self.assertEqual((error.error, error.callee, error.callee_authid, error.callee_authrole),
+                             ('com.test.error.x', None, None, None))
+
+    def test_reserved_uris_refused_for_publish_and_register(self):
+        """As Crossbar.io: REGISTER of a "wamp." procedure -> ERROR wamp.error.invalid_uri; PUBLISH to a
+        "wamp." topic is dropped, with ERROR wamp.error.invalid_uri only when acknowledged; SUBSCRIBE to
+        a "wamp." topic is allowed (that is how clients get Crossbar.io's meta events)."""
+        with joined() as client, joined() as subscriber:
+            subscriber.send(message.Subscribe(1, 'wamp.test.reserved'))
+            subscriber.expect(message.Subscribed)
+            for request, (procedure, match) in enumerate((('wamp.test.reserved', None),
+                                                          ('wamp.session.count', None),
+                                                          ('wamp.', 'prefix')), start=1):
+                with self.subTest(register=procedure, match=match):
+                    client.send(message.Register(request, procedure, match=match))
+                    error = client.expect(message.Error)
+                    self.assertEqual((error.request_type, error.request, error.error),
+                                     (message.Register.MESSAGE_TYPE, request, 'wamp.error.invalid_uri'))
+
+            client.send(message.Publish(10, 'wamp.test.reserved', args=['acknowledged'], acknowledge=True))
+            error = client.expect(message.Error)
+            self.assertEqual((error.request_type, error.request, error.error),
+                             (message.Publish.MESSAGE_TYPE, 10, 'wamp.error.invalid_uri'))
+            client.send(message.Publish(11, 'wamp.test.reserved', args=['unacknowledged']))
+            self._assert_nothing_pending(client)
+            self._assert_nothing_pending(subscriber)
+            # a URI merely starting with "wamp" is an ordinary one (positive control for the checks above)
+            self._register(client, 'wampx.test.ordinary', request=12)
 
     def test_transparent_payload_forwarded_bare(self):
         ciphertext = os.urandom(80)
@@ -517,11 +594,163 @@ class DealerTests(unittest.TestCase):
             callee.send(message.Yield(invocation.request, args=['nobody listens']))
             self._assert_nothing_pending(callee)
 
-    def test_yield_for_unknown_request_is_a_protocol_violation(self):
-        with joined() as callee:
-            callee.send(message.Yield(4711, args=[1]))
-            self.assertEqual(callee.expect(message.Abort).reason, 'wamp.error.protocol_violation')
-            callee.expect_closed()
+    def test_answer_to_unknown_request_ignored_to_another_callees_aborts(self):
+        """As Crossbar.io 20.x and later: a YIELD/ERROR for no pending invocation is dropped (the
+        session goes on); one for an invocation sent to another callee aborts the session."""
+        with joined() as callee, joined() as caller:
+            invocation = self._pending_call(callee, caller, 'com.test.answer.owner')
+            unknown = invocation.request + 1 if invocation.request < MAX_ID else 1
+            callee.send(message.Yield(unknown, args=[1]))
+            callee.send(message.Error(message.Invocation.MESSAGE_TYPE, unknown, 'com.test.error.x'))
+            self._assert_nothing_pending(callee)
+            self._assert_nothing_pending(caller)
+            with joined() as intruder:
+                intruder.send(message.Yield(invocation.request, args=['not mine']))
+                self.assertEqual(intruder.expect(message.Abort).reason, 'wamp.error.protocol_violation')
+                intruder.expect_closed()
+            # the call is still the callee's to answer
+            callee.send(message.Yield(invocation.request, args=['mine']))
+            self.assertEqual(caller.expect(message.Result).args, ['mine'])
+
+
+class SessionMetaTests(unittest.TestCase):
+    """wamp.session.count/list/get as Crossbar.io's realm service session answers them, on a router of
+    their own so that the set of joined sessions is exactly known."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._router = subprocess.Popen([RUN], stdout=subprocess.PIPE, text=True)
+        cls.urls = {line.split(':', 1)[0]: line for line in _read_lines(cls._router.stdout, 3)}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._router.send_signal(signal.SIGTERM)
+        cls._router.wait(TIMEOUT)
+        cls._router.stdout.close()
+
+    def _joined(self, transport, serializer='json'):
+        client = RawWampClient(self.urls[transport], serializer, timeout=TIMEOUT)
+        self.addCleanup(client.close)
+        client.join()
+        return client
+
+    def _call(self, client, procedure, *args, **kwargs):
+        """CALL the meta procedure; returns the RESULT or ERROR."""
+        client.send(message.Call(1, procedure, args=list(args) or None, kwargs=kwargs or None))
+        answer = client.recv()
+        self.assertIsInstance(answer, (message.Result, message.Error))
+        self.assertEqual(answer.request, 1)
+        return answer
+
+    def _result(self, client, procedure, *args, **kwargs):
+        result = self._call(client, procedure, *args, **kwargs)
+        self.assertIsInstance(result, message.Result, result)
+        # the service session is the callee: Crossbar.io's dealer discloses it, authrole "trusted"
+        self.assertEqual((result.callee_authrole, result.callee_authid, len(result.args)),
+                         ('trusted', 'routerworker-worker001-realm-realm001-serviceagent', 1))
+        self.assertNotIn(result.callee, (None, client.session_id))
+        return result.args[0]
+
+    def _error(self, client, procedure, *args, **kwargs):
+        error = self._call(client, procedure, *args, **kwargs)
+        self.assertIsInstance(error, message.Error, error)
+        self.assertEqual((error.request_type, error.callee), (message.Call.MESSAGE_TYPE, None))
+        return error
+
+    def test_count_list_get_and_leaving(self):
+        a, b = self._joined('rs'), self._joined('unix', 'cbor')
+        ids = sorted([a.session_id, b.session_id])
+        self.assertEqual(self._result(a, 'wamp.session.count'), 2)
+        self.assertEqual(sorted(self._result(b, 'wamp.session.list')), ids)
+        for roles, expected in ((['anonymous'], ids), (['trusted'], []), (['user', 'anonymous'], ids), ([], [])):
+            with self.subTest(filter_authroles=roles):
+                self.assertEqual(self._result(a, 'wamp.session.count', roles), len(expected))
+                self.assertEqual(sorted(self._result(a, 'wamp.session.list', filter_authroles=roles)), expected)
+
+        details = self._result(a, 'wamp.session.get', b.session_id)
+        self.assertEqual(set(details), {'realm', 'session', 'authid', 'authrole', 'authmethod', 'authprovider',
+                                        'authextra', 'serializer', 'transport', 'resumed', 'resumable',
+                                        'resume_token'})
+        self.assertEqual({k: details[k] for k in ('realm', 'session', 'authid', 'authrole', 'authmethod',
+                                                  'authprovider', 'serializer')},
+                         {'realm': 'realm1', 'session': b.session_id, 'authid': b.welcome.authid,
+                          'authrole': 'anonymous', 'authmethod': 'anonymous', 'authprovider': 'static',
+                          'serializer': 'cbor'})
+        self.assertEqual(self._result(b, 'wamp.session.get', a.session_id)['transport']['channel_framing'],
+                         'rawsocket')
+
+        b.send(message.Goodbye())
+        b.expect(message.Goodbye)
+        self.assertEqual(self._result(a, 'wamp.session.list'), [a.session_id])
+        self.assertEqual(self._result(a, 'wamp.session.count'), 1)
+        error = self._error(a, 'wamp.session.get', b.session_id)
+        self.assertEqual((error.error, error.args),
+                         ('wamp.error.no_such_session',
+                          ['no session with ID {} exists on this router'.format(b.session_id)]))
+
+    def test_bad_arguments_and_encrypted_calls(self):
+        client = self._joined('rs')
+        for procedure, args, kwargs in (('wamp.session.get', [], {}),
+                                        ('wamp.session.count', ['anonymous'], {}),
+                                        ('wamp.session.list', [], {'filter_authroles': 'anonymous'}),
+                                        ('wamp.session.count', [], {'no_such_argument': 1})):
+            with self.subTest(procedure=procedure, args=args, kwargs=kwargs):
+                error = self._error(client, procedure, *args, **kwargs)
+                self.assertEqual(error.error, 'wamp.error.runtime_error')
+        self.assertEqual(self._error(client, 'wamp.session.get', 'not-an-id').error, 'wamp.error.no_such_session')
+        # the service session holds no keys: an encrypted CALL cannot be answered
+        client.send(message.Call(2, 'wamp.session.count', payload=os.urandom(48), **ENC))
+        error = client.expect(message.Error)
+        self.assertEqual((error.request, error.error), (2, 'wamp.error.no_payload_codec'))
+        # an ordinary "wamp." procedure the router does not serve is just not there
+        client.send(message.Call(3, 'wamp.session.no_such_procedure'))
+        self.assertEqual(client.expect(message.Error).error, 'wamp.error.no_such_procedure')
+
+
+# ---------------------------------------------------------------- router-config/
+
+ROUTER_CONFIG = os.path.join(HERE, '..', '..', 'router-config')
+
+
+class RouterConfigTests(unittest.TestCase):
+    """The Crossbar.io node configuration: listeners, the project's own cryptosign key, .gitignore."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(ROUTER_CONFIG, '.crossbar', 'config.json')) as stream:
+            cls.transports = json.load(stream)['workers'][0]['transports']
+
+    def test_listeners_loopback_and_unix_socket(self):
+        self.assertEqual([(t['type'], t['endpoint']) for t in self.transports],
+                         [('websocket', {'type': 'tcp', 'interface': '127.0.0.1', 'port': 8080}),
+                          ('rawsocket', {'type': 'tcp', 'interface': '127.0.0.1', 'port': 8081}),
+                          ('rawsocket', {'type': 'unix', 'path': 'router.sock'})])
+
+    def test_cryptosign_principal_uses_the_committed_test_key(self):
+        with open(os.path.join(ROUTER_CONFIG, 'cryptosign-user.test-only.key')) as stream:
+            text = stream.read()
+        self.assertIn('TEST-ONLY CREDENTIAL', text.splitlines()[0])
+        tags = dict(line.split(': ', 1) for line in text.split('\n\n', 1)[1].splitlines())
+        public = SigningKey(bytes.fromhex(tags['private-key-ed25519'])).verify_key.encode().hex()
+        self.assertEqual(tags['public-key-ed25519'], public)
+        for transport in self.transports:
+            principal = transport['auth']['cryptosign']['principals']['cryptosign-user']
+            self.assertEqual(principal['authorized_keys'], [public])
+
+    def test_gitignore_keeps_node_files_out(self):
+        git = shutil.which('git')
+        root = os.path.abspath(os.path.join(ROUTER_CONFIG, '..'))
+        if git is None or subprocess.run([git, '-C', root, 'rev-parse'], capture_output=True).returncode != 0:
+            self.skipTest('not a git checkout (or no git): .gitignore cannot be checked')
+
+        def ignored(name):
+            path = os.path.join(ROUTER_CONFIG, '.crossbar', name)
+            return subprocess.run([git, '-C', root, 'check-ignore', '-q', '--no-index', path]).returncode == 0
+
+        for name in ('key.priv', 'key.pub', 'key.activate', 'node.pid', 'node.log', 'router.sock'):
+            with self.subTest(name=name):
+                self.assertTrue(ignored(name))
+        self.assertFalse(ignored('config.json'))
 
 
 # ---------------------------------------------------------------- run and with_router

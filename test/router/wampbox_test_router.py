@@ -1,6 +1,10 @@
 """wampbox test router: a small WAMP router built from Autobahn|Python's own message,
 serializer and transport classes, so that on the wire it behaves like Crossbar.io.
 
+Where Crossbar.io goes beyond the WAMP spec the router follows Crossbar.io (22.x/23.1): RESULT
+discloses the callee, "wamp." URIs are reserved (PUBLISH/REGISTER refused), a WebSocket is
+accepted on any path, and wamp.session.count/list/get are answered (meta.py).
+
 A test fixture of the wampbox project, not part of the library. Usage:
 
     run [--ws PORT] [--rs PORT] [--unix PATH] [--realm realm1] [--log-messages] [--disclose]
@@ -24,24 +28,16 @@ from twisted.internet.error import CannotListenError  # noqa: E402
 from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,  # noqa: E402
                             globalLogBeginner, textFileLogObserver)
 from autobahn.twisted.rawsocket import WampRawSocketServerFactory  # noqa: E402
-from autobahn.twisted.websocket import WampWebSocketServerFactory, WampWebSocketServerProtocol  # noqa: E402
-from autobahn.websocket.types import ConnectionDeny  # noqa: E402
+from autobahn.twisted.websocket import WampWebSocketServerFactory  # noqa: E402
 
 from message_log import MessageLog  # noqa: E402
 from serializers import router_serializers  # noqa: E402
 from session import Realm, RouterSession  # noqa: E402
 
 LOOPBACK = '127.0.0.1'
+# the path printed in the ws:// URL; like a Crossbar.io "websocket" transport the router accepts
+# the WebSocket upgrade on any path
 WS_PATH = '/ws'
-
-
-class _WebSocketProtocol(WampWebSocketServerProtocol):
-    """WAMP-over-WebSocket that, like a Crossbar.io path-mapped transport, serves only /ws."""
-
-    def onConnect(self, request):
-        if request.path != WS_PATH:
-            raise ConnectionDeny(ConnectionDeny.NOT_FOUND, 'no WAMP endpoint at {}'.format(request.path))
-        return super().onConnect(request)
 
 
 def _parse_args(argv):
@@ -94,7 +90,6 @@ def main(argv):
 
     unix_socket = _UnixSocketPath(args.unix)
     ws_factory = WampWebSocketServerFactory(new_session, serializers=router_serializers())
-    ws_factory.protocol = _WebSocketProtocol
     rs_factory = WampRawSocketServerFactory(new_session, serializers=router_serializers())
     try:
         ws_port = reactor.listenTCP(args.ws, ws_factory, interface=LOOPBACK)
