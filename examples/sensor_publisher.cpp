@@ -14,7 +14,7 @@ using namespace wampbox;
 std::pair<value, value> reading(int seq) {
   const double celsius = 21.0 + std::sin(seq / 3.0);
   return {value::array({std::round(celsius * 10) / 10, "°C"}),
-          value{{"sensor", "kitchen-1"}, {"seq", seq}}};
+          value{{"sensor", "thermo-Q7"}, {"seq", seq}}};
 }
 
 asio::awaitable<void> run(example::arguments args) {
