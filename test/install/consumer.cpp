@@ -1,6 +1,7 @@
 // wampbox install test: a tiny program built against the INSTALLED headers, library and
 // wampbox.pc. It round-trips one encrypted PUBLISH through MessagePack and decodes it as the
-// EVENT a subscriber would receive. Prints the version and "ok"; exits non-zero on any failure.
+// EVENT a subscriber would receive. Prints the headers' and the library's version and "ok"; exits
+// non-zero on any failure.
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wampbox.hpp>
 
@@ -53,7 +54,8 @@ int run() {
   subscriber.decode(codec::payload_kind::event, topic, event.details, event.data, event_call);
   if (event.data.opaque || event.data.args != args) fail("EVENT args differ from PUBLISH args");
 
-  std::cout << "wampbox " << version_string << '\n' << "ok\n";
+  std::cout << "wampbox headers " << WAMPBOX_VERSION_STRING << ", library " << version() << '\n'
+            << "ok\n";
   return 0;
 }
 
