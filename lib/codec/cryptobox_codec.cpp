@@ -114,6 +114,11 @@ std::int64_t cryptobox_codec::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
 }
 
+std::int64_t cryptobox_codec::steady_ms() const {
+  const auto now = options_.steady_clock ? options_.steady_clock() : std::chrono::steady_clock::now();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+}
+
 void cryptobox_codec::random_bytes(unsigned char* out, std::size_t size) {
   const std::uint64_t generation = fork_generation.load();
   if (random_used_ + size > random_pool_.size() || random_generation_ != generation) {
@@ -160,9 +165,13 @@ void cryptobox_codec::encode(payload_kind kind, std::string_view uri, value& opt
 void cryptobox_codec::write_plaintext(payload_kind kind, std::string_view uri,
                                       const wire::payload& data, call_context& call) {
   if (uri != uri_cache_) {  // the same URI is usually sent again and again
-    uri_json_.clear();
-    wire::write_json(value(std::string(uri)), uri_json_);
-    uri_cache_.assign(uri);
+    // Both are made before either is replaced: a URI that cannot be written (not UTF-8) or a
+    // failed allocation leaves the cache as it was, naming the URI whose JSON it holds.
+    std::string name(uri);
+    std::string encoded;
+    wire::write_json(value(name), encoded);
+    uri_cache_.swap(name);
+    uri_json_.swap(encoded);
   }
   plain_ += "{\"uri\":";
   plain_ += uri_json_;
@@ -268,8 +277,11 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
     }
     try {
       inner = wire::read_json_padded(std::string_view(plain_.data(), plain_size));
-    } catch (const protocol_error&) {
-      refuse(errc::invalid_payload, "decrypted payload is not valid JSON");
+    } catch (const protocol_error& e) {
+      // The reader's reason is not passed on: it may quote decrypted bytes.
+      refuse(errc::invalid_payload, e.code() == errc::message_too_large
+                                        ? "decrypted payload would take too much memory once read"
+                                        : "decrypted payload is not valid JSON");
     }
   }
 
@@ -330,8 +342,9 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   nonce n;
   std::copy_n(box.begin(), nonce_size, n.begin());
   if (options_.replay_protection) {
-    if (seen(n, now)) refuse(errc::replayed_payload, "encrypted payload was already received");
-    remember(n, now);
+    const std::int64_t steady_now = steady_ms();
+    if (seen(n, steady_now)) refuse(errc::replayed_payload, "encrypted payload was already received");
+    remember(n, steady_now);
   }
   data.args = args != inner.end() ? std::move(*args) : value();
   data.kwargs = kwargs != inner.end() ? std::move(*kwargs) : value();

@@ -331,8 +331,10 @@ key_ring build_ring(const nlohmann::json& doc, std::string_view source) {
         }
         continue;
       }
+      // Why `field`: clang before 16 cannot capture a structured binding.
+      const std::string& field = name;
       auto f = std::find_if(key_fields.begin(), key_fields.end(),
-                            [&](const char* k) { return name == k; });
+                            [&field](const char* k) { return field == k; });
       if (f == key_fields.end()) {
         throw fail(where, "unknown field \"" + name +
                               "\" (expected originator_priv, originator_pub, responder_priv, "

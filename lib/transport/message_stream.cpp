@@ -5,6 +5,8 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace wampbox::transport::detail {
 
 namespace asio = boost::asio;
@@ -29,7 +31,18 @@ void message_stream::async_send(std::string message, send_handler handler) {
 }
 
 void message_stream::queue_control(std::string payload, frame_kind kind) {
-  if (!closed_) enqueue({std::move(payload), kind, {}});
+  if (closed_) return;
+  // A control frame of the same kind still waiting (not in flight) takes the new payload: only
+  // the latest PING is answered, as RFC 6455 §5.5.3 allows. Why: a peer that sends PINGs and
+  // never reads would otherwise grow the queue by everything it sends.
+  const auto first_queued = queue_.begin() + (writing_ ? 1 : 0);
+  const auto waiting = std::find_if(first_queued, queue_.end(),
+                                    [kind](const outgoing& o) { return !o.handler && o.kind == kind; });
+  if (waiting != queue_.end()) {
+    waiting->payload = std::move(payload);
+    return;
+  }
+  enqueue({std::move(payload), kind, {}});
 }
 
 void message_stream::enqueue(outgoing entry) {

@@ -56,7 +56,9 @@ class message_stream : public transport, public std::enable_shared_from_this<mes
   /// Maps a transport-specific error to a wampbox one (default: unchanged).
   virtual boost::system::error_code translate(boost::system::error_code ec) const { return ec; }
 
-  /// Queues a transport control frame behind the pending messages; it has no handler.
+  /// Queues a transport control frame behind the pending messages; it has no handler. When one
+  /// of the same kind is still waiting, it takes `payload` instead (at most one waits, one is in
+  /// flight: a PING flood costs two PONGs of memory).
   void queue_control(std::string payload, frame_kind kind);
   /// True once close() ran (locally or after a failure).
   bool closed() const noexcept { return closed_; }

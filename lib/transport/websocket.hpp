@@ -5,11 +5,16 @@
 
 // Beast 1.81's HTTP parser trips GCC 12's -Wmaybe-uninitialized (a false positive on
 // boost::optional) when optimizing with sanitizers; Boost comes in via -I, not -isystem.
+// Clang has no such warning (and would warn about the unknown name).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #include <chrono>
 #include <functional>

@@ -18,6 +18,54 @@ namespace wampbox::wire::detail {
 /// Why: the writers and nlohmann's binary readers recurse once per level.
 inline constexpr int max_nesting = 128;
 
+/// A message may take at most `min_memory_budget` bytes in memory once read (the estimate of
+/// `memory_budget`), or `memory_budget_factor` times its size when that is more.
+/// Why: one byte of MessagePack or CBOR can be an empty map taking ~100 bytes once read (16 MiB
+/// of them took 1.5 GB). Legitimate data stays below, except huge arrays of tiny numbers: each
+/// costs 16 bytes, so an array of more than 4 million numbers is refused.
+inline constexpr std::size_t memory_budget_factor = 4;
+inline constexpr std::size_t min_memory_budget = std::size_t{64} << 20;
+
+/// Tracks what reading one message allocates for its value, approximately (nlohmann::json over
+/// std::vector and std::map with glibc's malloc), and fails with protocol_error
+/// (errc::message_too_large) before the budget is exceeded.
+class memory_budget {
+ public:
+  /// A budget for reading `message_size` bytes of `format` ("JSON", "MessagePack", "CBOR").
+  memory_budget(const char* format, std::size_t message_size) noexcept
+      : format_(format),
+        limit_(message_size > min_memory_budget / memory_budget_factor
+                   ? message_size * memory_budget_factor
+                   : min_memory_budget),
+        left_(limit_) {}
+
+  /// Any value: the value itself, in its array or map node.
+  void add_value() { charge(value_size); }
+  /// The heap block a string or binary of `size` bytes, or (size 0) an array or object, adds.
+  void add_block(std::size_t size = 0) { charge(block_size + size); }
+  /// An object member with a key of `key_size` bytes: its map node (the value is charged apart).
+  void add_member(std::size_t key_size) { charge(member_size + key_size); }
+
+ private:
+  static constexpr std::size_t value_size = 16;   // sizeof(nlohmann::json)
+  static constexpr std::size_t block_size = 48;   // a std::string/vector/map object + malloc header
+  static constexpr std::size_t member_size = 80;  // a std::map node with its key, beside the value
+
+  void charge(std::size_t bytes) {
+    if (bytes > left_) exhausted();
+    left_ -= bytes;
+  }
+  [[noreturn]] void exhausted() const {
+    throw protocol_error(errc::message_too_large,
+                         std::string(format_) + ": message would take more than " +
+                             std::to_string(limit_ >> 20) + " MiB of memory once read");
+  }
+
+  const char* format_;
+  std::size_t limit_;
+  std::size_t left_;
+};
+
 /// Length (1..4) of the well-formed UTF-8 sequence starting at `p`, or 0 when it is
 /// ill-formed (overlong, surrogate, above U+10FFFF, truncated). `p < end`.
 inline std::size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) noexcept {

@@ -35,29 +35,37 @@ value string_value(std::string_view s) {
   return value::binary(std::move(*decoded));
 }
 
-/// Builds a value from simdjson's DOM. Recursion is bounded: the parser allows max_nesting.
-value build(simdjson::dom::element e) {
+/// Builds a value from simdjson's DOM within `budget`, which the caller charged for the value
+/// itself. Recursion is bounded: the parser allows max_nesting.
+value build(simdjson::dom::element e, detail::memory_budget& budget) {
   switch (e.type()) {
     case simdjson::dom::element_type::ARRAY: {
       const simdjson::dom::array items = e.get_array().value_unsafe();
+      budget.add_block(items.size() * sizeof(value));  // reserved at once, before any item
       value result = value::array();
       auto& out = result.get_ref<value::array_t&>();
       out.reserve(items.size());
-      for (simdjson::dom::element item : items) out.push_back(build(item));
+      for (simdjson::dom::element item : items) out.push_back(build(item, budget));
       return result;
     }
     case simdjson::dom::element_type::OBJECT: {
+      budget.add_block();
       const simdjson::dom::object fields = e.get_object().value_unsafe();
       value result = value::object();
       auto& out = result.get_ref<value::object_t&>();
       for (simdjson::dom::key_value_pair field : fields) {
         // The last of duplicate keys wins, as with nlohmann's parser.
-        out.insert_or_assign(std::string(field.key), build(field.value));
+        budget.add_member(field.key.size());
+        budget.add_value();
+        out.insert_or_assign(std::string(field.key), build(field.value, budget));
       }
       return result;
     }
-    case simdjson::dom::element_type::STRING:
-      return string_value(e.get_string().value_unsafe());
+    case simdjson::dom::element_type::STRING: {
+      const std::string_view s = e.get_string().value_unsafe();
+      budget.add_block(s.size());  // a binary is smaller than its Base64
+      return string_value(s);
+    }
     case simdjson::dom::element_type::INT64: {
       // nlohmann stores non-negative integers as unsigned; keep the same storage types.
       const std::int64_t i = e.get_int64().value_unsafe();
@@ -140,7 +148,9 @@ value parse_padded(std::string_view text, json_parser& p, bool wipe) {
     return detail::read_json_reference(text);
   }
   try {
-    value result = build(root);
+    detail::memory_budget budget("JSON", text.size());
+    budget.add_value();
+    value result = build(root, budget);
     if (wipe) p.wipe_parsed();
     return result;
   } catch (...) {

@@ -174,9 +174,17 @@ void append_value(const value& v, std::string& out, int depth) {
     case value::value_t::number_float:
       append_double(v.get<double>(), out);
       return;
-    case value::value_t::string:
-      append_string(v.get_ref<const value::string_t&>(), out);
+    case value::value_t::string: {
+      const auto& text = v.get_ref<const value::string_t&>();
+      if (!text.empty() && text.front() == '\0') {
+        // Autobahn's convention reads it back as binary (or refuses it): no JSON carries it.
+        throw protocol_error(errc::invalid_message,
+                             "JSON: a string that begins with U+0000 cannot be carried (it would be "
+                             "read as binary); send it as binary, or use MessagePack or CBOR");
+      }
+      append_string(text, out);
       return;
+    }
     case value::value_t::binary:
       append_binary(v.get_binary(), out);
       return;

@@ -3,7 +3,8 @@
 // from_msgpack does the latter). It yields the same values as nlohmann's reader did: positive
 // fixint and uint* as unsigned, negative fixint and int* as signed, float32 widened to double,
 // bin as binary without subtype, the last of duplicate keys winning. It refuses ext types,
-// non-string keys, invalid UTF-8, nesting deeper than max_nesting and trailing bytes.
+// non-string keys, invalid UTF-8, nesting deeper than max_nesting, trailing bytes and values
+// above the memory budget (internal.hpp).
 // Why not Debian's msgpuck: its mp_check counts elements in an int, so it passes an array32
 // of 2^32-1 elements in five bytes, and it accepts the never-used byte 0xc1.
 #include <algorithm>
@@ -24,7 +25,9 @@ constexpr std::size_t max_reserved_items = 16;
 class msgpack_reader {
  public:
   explicit msgpack_reader(std::string_view bytes)
-      : p_(reinterpret_cast<const unsigned char*>(bytes.data())), end_(p_ + bytes.size()) {}
+      : p_(reinterpret_cast<const unsigned char*>(bytes.data())),
+        end_(p_ + bytes.size()),
+        budget_("MessagePack", bytes.size()) {}
 
   /// The one value the bytes hold.
   value read_all() {
@@ -60,6 +63,7 @@ class msgpack_reader {
   /// `depth`: containers around the value being read.
   value read(int depth) {
     const unsigned char b = *take(1);
+    budget_.add_value();
     if (b <= 0x7f) return value(std::uint64_t{b});
     if (b >= 0xe0) return value(std::int64_t{static_cast<std::int8_t>(b)});
     if (b <= 0x8f) return read_map(b & 0x0fU, depth);
@@ -100,10 +104,15 @@ class msgpack_reader {
     return std::string(s);
   }
 
-  value read_string(std::size_t size) { return value(read_utf8(size)); }
+  value read_string(std::size_t size) {
+    value v(read_utf8(size));
+    budget_.add_block(size);
+    return v;
+  }
 
   value read_binary(std::size_t size) {
     const unsigned char* at = take(size);
+    budget_.add_block(size);
     return value::binary(bytes(at, at + size));
   }
 
@@ -113,6 +122,7 @@ class msgpack_reader {
 
   value read_array(std::size_t count, int depth) {
     enter(depth);
+    budget_.add_block();
     value result = value::array();
     auto& items = result.get_ref<value::array_t&>();
     // Why the cap: a claimed count is not to be trusted, and nested claims would multiply.
@@ -123,10 +133,12 @@ class msgpack_reader {
 
   value read_map(std::size_t count, int depth) {
     enter(depth);
+    budget_.add_block();
     value result = value::object();
     auto& fields = result.get_ref<value::object_t&>();
     for (std::size_t i = 0; i < count; ++i) {
       std::string key = read_key();
+      budget_.add_member(key.size());
       fields.insert_or_assign(std::move(key), read(depth));
     }
     return result;
@@ -145,6 +157,7 @@ class msgpack_reader {
 
   const unsigned char* p_;
   const unsigned char* end_;
+  memory_budget budget_;
 };
 
 }  // namespace

@@ -21,10 +21,36 @@ using dom_parser = nlohmann::detail::json_sax_dom_parser<value>;
 // members, which works because nlohmann's readers are templates on the handler type.
 class checked_sax : public dom_parser {
  public:
-  checked_sax(value& root, input_format format) : dom_parser(root), format_(format) {}
+  checked_sax(value& root, input_format format, std::size_t size)
+      : dom_parser(root), format_(format), budget_(format_name(format), size) {}
 
+  bool null() {
+    budget_.add_value();
+    return dom_parser::null();
+  }
+  bool boolean(bool b) {
+    budget_.add_value();
+    return dom_parser::boolean(b);
+  }
+  bool number_integer(number_integer_t i) {
+    budget_.add_value();
+    return dom_parser::number_integer(i);
+  }
+  bool number_unsigned(number_unsigned_t u) {
+    budget_.add_value();
+    return dom_parser::number_unsigned(u);
+  }
+  bool number_float(number_float_t f, const string_t& text) {
+    budget_.add_value();
+    return dom_parser::number_float(f, text);
+  }
+  bool binary(binary_t& b) {
+    charge_block(b.size());
+    return dom_parser::binary(b);
+  }
   bool start_object(std::size_t len) {
     enter();
+    charge_block(0);
     return dom_parser::start_object(len);
   }
   bool end_object() {
@@ -33,6 +59,7 @@ class checked_sax : public dom_parser {
   }
   bool start_array(std::size_t len) {
     enter();
+    charge_block(0);
     return dom_parser::start_array(len);
   }
   bool end_array() {
@@ -41,9 +68,11 @@ class checked_sax : public dom_parser {
   }
   bool key(string_t& k) {
     check_utf8(k);
+    budget_.add_member(k.size());
     return dom_parser::key(k);
   }
   bool string(string_t& s) {
+    charge_block(s.size());
     if (format_ == input_format::json) {
       // Autobahn: a string starting with U+0000 carries Base64 binary.
       if (!s.empty() && s.front() == '\0') {
@@ -60,22 +89,27 @@ class checked_sax : public dom_parser {
 
  private:
   void enter() {
-    if (++depth_ > detail::max_nesting) malformed(format_name() + ": value nested too deeply");
+    if (++depth_ > detail::max_nesting) malformed(std::string(format_name(format_)) + ": value nested too deeply");
+  }
+  void charge_block(std::size_t size) {
+    budget_.add_value();
+    budget_.add_block(size);
   }
   // nlohmann validates JSON text itself, but not CBOR strings.
   void check_utf8(const string_t& s) const {
     if (format_ != input_format::json && !detail::valid_utf8(s))
-      malformed(format_name() + ": string is not valid UTF-8");
+      malformed(std::string(format_name(format_)) + ": string is not valid UTF-8");
   }
-  std::string format_name() const { return format_ == input_format::cbor ? "CBOR" : "JSON"; }
+  static const char* format_name(input_format f) { return f == input_format::cbor ? "CBOR" : "JSON"; }
 
   input_format format_;
+  detail::memory_budget budget_;
   int depth_ = 0;
 };
 
 value parse(input_format format, std::string_view bytes) {
   value result;
-  checked_sax sax(result, format);
+  checked_sax sax(result, format, bytes.size());
   try {
     // strict = true: trailing bytes after the value are an error. CBOR tags are refused
     // by nlohmann's default tag handler.

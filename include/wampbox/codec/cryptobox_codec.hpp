@@ -12,7 +12,8 @@
 //   FIXED  §4.1 inner/outer URI: checked here, every mismatch is errc::uri_mismatch (never dropped
 //               silently, never left to the session).
 //   FIXED  §4.2 replay (with `replay_protection`): nonces of accepted payloads are remembered for
-//               `replay_window`; wampbox PUBLISH payloads carry a timestamp, so a replayed EVENT
+//               `replay_window` of the steady clock (a wall clock stepped back cannot expire them
+//               early); wampbox PUBLISH payloads carry a timestamp, so a replayed EVENT
 //               is refused both within (nonce) and after (age) the window. REMAINS for payloads from
 //               Autobahn peers (no timestamp): replays older than the window, or after the cache
 //               evicted the nonce, are accepted.
@@ -71,8 +72,13 @@ struct cryptobox_options {
   std::chrono::milliseconds replay_window = std::chrono::minutes(5);
   /// At most this many nonces are remembered (the oldest are forgotten first).
   std::size_t replay_cache_size = 100000;
-  /// The wall clock for timestamps; empty = std::chrono::system_clock::now.
+  /// The wall clock, used only to check the senders' timestamps; empty =
+  /// std::chrono::system_clock::now.
   std::function<std::chrono::system_clock::time_point()> clock;
+  /// The monotonic clock by which remembered nonces expire; empty = std::chrono::steady_clock::now.
+  /// Why not the wall clock: one that steps forward past the window and back again would forget
+  /// the nonces and accept the same payload twice.
+  std::function<std::chrono::steady_clock::time_point()> steady_clock;
   /// TEST ONLY: fills the 24-byte nonce of each outgoing payload (to reproduce test vectors).
   /// Empty (the default, and the only safe setting) = 24 random bytes from randombytes_buf.
   std::function<void(std::span<unsigned char, 24>)> nonce_source;
@@ -82,9 +88,11 @@ struct cryptobox_options {
 /// Not thread-safe: use one instance per session (the ring itself may be shared).
 class cryptobox_codec final : public payload_codec {
  public:
-  /// A codec over a shared, immutable key ring.
+  /// A codec over a shared, immutable key ring (null: an empty ring). Throws std::runtime_error
+  /// when libsodium cannot be initialised or the fork handler cannot be installed
+  /// (pthread_atfork), std::bad_alloc when memory runs out.
   explicit cryptobox_codec(std::shared_ptr<const key_ring> ring, cryptobox_options options = {});
-  /// A codec owning its key ring.
+  /// A codec owning its key ring. Throws as the constructor above.
   explicit cryptobox_codec(key_ring ring, cryptobox_options options = {});
   /// Wipes the reused plaintext buffer.
   ~cryptobox_codec() override;
@@ -94,13 +102,17 @@ class cryptobox_codec final : public payload_codec {
 
   /// Encrypts an outgoing payload when the key ring says so (see the file comment); leaves it
   /// in plaintext for URIs without any entry. Throws `payload_error` (encryption_required,
-  /// invalid_payload) and then leaves `options` and `data` unchanged.
+  /// invalid_payload) and then leaves `options`, `data` and the codec unchanged. The inner JSON
+  /// follows the wire's rule (wire/serializer.hpp, `write_json`): a string that begins with
+  /// U+0000 cannot be carried (Autobahn reads it as binary), so it is invalid_payload.
   void encode(payload_kind kind, std::string_view uri, value& options, wire::payload& data,
               call_context& call) override;
 
   /// Decrypts an incoming payload carrying `enc_algo`, checks it, and replaces `data` with the
   /// plaintext arguments; checks plaintext against the policy. Throws `payload_error` and then
-  /// leaves `data` and `call` unchanged.
+  /// leaves `data` and `call` unchanged. Inner strings beginning with U+0000 are Base64 binary,
+  /// as on the wire (`read_json`). An inner JSON that would take more memory than the wire's
+  /// budget allows is invalid_payload.
   void decode(payload_kind kind, std::string_view uri, const value& details, wire::payload& data,
               call_context& call) override;
 
@@ -118,6 +130,7 @@ class cryptobox_codec final : public payload_codec {
   void write_plaintext(payload_kind kind, std::string_view uri, const wire::payload& data,
                        call_context& call);
   std::int64_t now_ms() const;
+  std::int64_t steady_ms() const;
   void random_bytes(unsigned char* out, std::size_t size);
   bool seen(const nonce& n, std::int64_t now);
   void remember(const nonce& n, std::int64_t now);
@@ -131,7 +144,7 @@ class cryptobox_codec final : public payload_codec {
   std::size_t random_used_ = random_pool_.size();        // bytes of the batch handed out
   std::uint64_t random_generation_ = 0;                  // fork generation of the batch
   std::unordered_set<nonce, nonce_hash> seen_nonces_;
-  std::deque<std::pair<std::int64_t, nonce>> nonce_order_;  // (ms accepted, nonce), oldest first
+  std::deque<std::pair<std::int64_t, nonce>> nonce_order_;  // (steady ms accepted, nonce), oldest first
 };
 
 }  // namespace wampbox::codec

@@ -8,6 +8,11 @@
 // A `key_ring` maps URI prefixes to keys. Lookup is by the longest CHARACTER-wise prefix, exactly
 // like Autobahn's pytrie: a key set for "com.example.top" also matches "com.example.topology".
 // The prefix "" is the default key.
+//
+// Besides the errors each function names, building a key (from_spec, from_private, clone, and
+// parse_key_ring / load_key_ring, which build keys) throws std::runtime_error when libsodium
+// cannot be initialised (sodium_init fails) and std::bad_alloc when secure memory cannot be had
+// (sodium_malloc fails) or memory runs out.
 #pragma once
 
 #include <cstddef>

@@ -27,10 +27,18 @@ std::optional<serializer_kind> serializer_from_name(std::string_view name) noexc
 constexpr bool is_text(serializer_kind s) noexcept { return s == serializer_kind::json; }
 
 /// Writes a value as compact JSON exactly as Autobahn|Python does (separators "," ":",
-/// UTF-8 unescaped, binary as "\u0000"+base64). Appends to `out`.
+/// UTF-8 unescaped, binary as "\u0000"+base64). Appends to `out`; on failure `out` is unchanged.
+/// Throws `protocol_error` (errc::invalid_message) for invalid UTF-8, NaN or infinity, nesting
+/// deeper than 128, and for a string value that begins with U+0000.
+/// The U+0000 rule: in JSON (the wire, and the encrypted payloads' inner JSON) a string value
+/// beginning with U+0000 is binary, as in Autobahn; a text string beginning with U+0000 would be
+/// read back as binary (or refused as bad Base64), so it is refused when written instead of
+/// arriving changed. MessagePack and CBOR carry such strings as text. Dict keys are never binary.
 void write_json(const value& v, std::string& out);
-/// Parses JSON text (strict UTF-8); strings starting with U+0000 become binary.
-/// Throws `protocol_error` (errc::malformed_message).
+/// Parses JSON text (strict UTF-8); string values starting with U+0000 become binary (the
+/// Base64 after it must be standard and padded). Throws `protocol_error`
+/// (errc::malformed_message; errc::message_too_large when the value would take more than
+/// 64 MiB in memory, or 4 times the text's size if that is more).
 value read_json(std::string_view text);
 /// Bytes after the text that read_json_padded may read (their content does not matter).
 inline constexpr std::size_t json_padding = 64;
@@ -41,7 +49,9 @@ value read_json_padded(std::string_view text);
 
 /// Serializes a value (normally a WAMP array). Appends to `out`.
 void serialize(serializer_kind s, const value& v, std::string& out);
-/// Deserializes one value. Throws `protocol_error` (errc::malformed_message) on bad bytes.
+/// Deserializes one value. Throws `protocol_error`: errc::malformed_message on bad bytes,
+/// errc::message_too_large when the value would take more than 64 MiB in memory, or 4 times the
+/// bytes' size if that is more (one byte can be an empty map of ~100 bytes once read).
 value deserialize(serializer_kind s, std::string_view bytes);
 
 /// Serializes a message into a fresh buffer.

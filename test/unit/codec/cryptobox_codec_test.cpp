@@ -455,8 +455,10 @@ TEST_SUITE("codec.cryptobox.attacks") {
 
   TEST_CASE("Autobahn payloads (no marker): accepted, replay caught within the window, or refused") {
     std::chrono::system_clock::time_point now{std::chrono::hours(480000)};
+    std::chrono::steady_clock::time_point steady{std::chrono::hours(1)};
     cryptobox_options r;
     r.clock = [&now] { return now; };
+    r.steady_clock = [&steady] { return steady; };
     r.replay_window = std::chrono::seconds(60);
     cryptobox_codec sub(responder_ring(), r);
     auto deliver = [&](cryptobox_codec& c) {
@@ -467,6 +469,7 @@ TEST_SUITE("codec.cryptobox.attacks") {
     CHECK(deliver(sub) == std::nullopt);
     CHECK(deliver(sub) == errc::replayed_payload);
     now += std::chrono::seconds(61);
+    steady += std::chrono::seconds(61);
     CHECK(deliver(sub) == std::nullopt);  // documented limit: no timestamp to check
 
     cryptobox_options strict = r;
@@ -507,5 +510,81 @@ TEST_SUITE("codec.cryptobox.attacks") {
     call_context rctx;
     CHECK(payload_errc([&] { p.responder.decode(pk::event, topic, options, data, rctx); }) ==
           errc::decryption_failed);
+  }
+
+  TEST_CASE("replay cache expiry follows the steady clock: a wall clock stepped forward and back") {
+    std::chrono::system_clock::time_point wall{std::chrono::hours(480000)};
+    std::chrono::steady_clock::time_point steady{std::chrono::hours(1)};
+    cryptobox_options r;
+    r.clock = [&wall] { return wall; };
+    r.steady_clock = [&steady] { return steady; };
+    r.replay_window = std::chrono::seconds(60);
+    pair_of_codecs p(r, r);
+    auto deliver = [&](wire::payload data) {
+      call_context ctx;
+      return payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
+    };
+    const wire::payload first = p.publish(topic);
+    CHECK(deliver(first) == std::nullopt);
+    wall += std::chrono::seconds(61);  // the wall clock steps forward past the window ...
+    CHECK(deliver(p.publish(topic)) == std::nullopt);  // ... while events keep arriving ...
+    wall -= std::chrono::seconds(61);  // ... and back: the first event's timestamp is fresh again
+    CHECK(deliver(first) == errc::replayed_payload);
+    steady += std::chrono::seconds(30);  // time passes, within the window
+    CHECK(deliver(first) == errc::replayed_payload);
+  }
+
+  TEST_CASE("a failed encode leaves the codec as it was: the URI cache is not poisoned") {
+    pair_of_codecs p;
+    auto delivers = [&](wire::payload data) {
+      call_context ctx;
+      const auto refused =
+          payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
+      return !refused && data.args == vector_args().args && data.kwargs == vector_args().kwargs;
+    };
+    CHECK(delivers(p.publish(topic)));  // the cache now holds the topic's JSON
+    value options = value::object();
+    wire::payload data = vector_args();
+    call_context ctx;
+    // A keyed URI that is not UTF-8: its JSON cannot be written.
+    CHECK(payload_errc([&] { p.originator.encode(pk::publish, "com.example.\xff", options, data, ctx); }) ==
+          errc::invalid_payload);
+    CHECK(options == value::object());
+    CHECK(data == vector_args());
+    CHECK(delivers(p.publish(topic)));  // the same URI again: its payload must still be right
+    CHECK(delivers(p.publish(topic)));
+  }
+
+  TEST_CASE("U+0000 rule: inner JSON and wire agree both ways") {
+    pair_of_codecs p;
+    // Sending: a text string beginning with U+0000 cannot be carried in the inner JSON; the
+    // payload is refused (never sent undecryptable or changed), and the codec stays usable.
+    for (const std::string& text : {std::string("\0abc", 4), std::string("\0QQ==", 5)}) {
+      value options = value::object();
+      wire::payload data{value::array({text}), nullptr, std::nullopt};
+      const wire::payload before = data;
+      call_context ctx;
+      CHECK(payload_errc([&] { p.originator.encode(pk::publish, topic, options, data, ctx); }) ==
+            errc::invalid_payload);
+      CHECK(data == before);
+    }
+    // Receiving: an inner NUL + Base64 string is binary, as on the wire; bad Base64 is refused.
+    wire::payload binary{nullptr, nullptr,
+                         seal(R"({"uri":"com.example.topic","args":["\u0000QQ=="],"kwargs":null})")};
+    call_context ctx;
+    CHECK(payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), binary, ctx); }) ==
+          std::nullopt);
+    CHECK(binary.args == value::array({make_binary({'A'})}));
+    wire::payload bad{nullptr, nullptr,
+                      seal(R"({"uri":"com.example.topic","args":["\u0000abc"],"kwargs":null})")};
+    call_context ctx2;
+    CHECK(payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), bad, ctx2); }) ==
+          errc::invalid_payload);
+    // And binary arguments make the round trip.
+    wire::payload sent{value::array({make_binary({0, 'A'})}), nullptr, std::nullopt};
+    wire::payload event = p.publish(topic, sent);
+    call_context ctx3;
+    p.responder.decode(pk::event, topic, enc_details(), event, ctx3);
+    CHECK(event.args == sent.args);
   }
 }

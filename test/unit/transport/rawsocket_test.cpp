@@ -264,6 +264,48 @@ TEST_CASE("rawsocket: PING is answered with PONG and not surfaced") {
   });
 }
 
+TEST_CASE("rawsocket: a PING flood from a peer that never reads costs at most two PONGs") {
+  // A Unix socket: its buffers (~200 KiB) hold less than one PONG, so whatever the client
+  // queued shows up as PONG frames once the peer finally reads. Unbounded, that was 32 MiB.
+  constexpr int pings = 32;
+  constexpr std::size_t ping_size = 1024 * 1024;
+  auto ping_payload = [&](int i) { return std::to_string(i) + std::string(ping_size, 'p'); };
+  run([&](asio::io_context& ioc) -> awaitable<void> {
+    listener l(ioc, listener::kind::unix_domain);
+    auto server = [&]() -> awaitable<void> {
+      auto sock = co_await l.accept();
+      co_await handshake(sock, accept_reply(serializer_kind::json));
+      for (int i = 0; i < pings; ++i) co_await write_frame(sock, 1, ping_payload(i));
+      co_await write_frame(sock, 0, "last");
+      // Only now read: every PONG the client queued, then its reply to "last".
+      int pongs = 0;
+      std::string latest;
+      for (;;) {
+        frame f = co_await read_frame(sock);
+        if (f.type == 0) {
+          CHECK(f.payload == "bye");
+          break;
+        }
+        REQUIRE(f.type == 2);
+        ++pongs;
+        latest = std::move(f.payload);
+      }
+      CHECK(pongs >= 1);
+      CHECK(pongs <= 2);  // the one in flight when the flood began, and the latest
+      CHECK(latest == ping_payload(pings - 1));
+    };
+    auto client = [&]() -> awaitable<void> {
+      auto t = co_await connect_ok(ioc, l, options_for("", serializer_kind::json));
+      auto [ec, m] = co_await async_receive(*t, use_tuple);
+      CHECK(!ec);
+      CHECK(m == "last");
+      auto [send_ec] = co_await async_send(*t, "bye", use_tuple);
+      CHECK(!send_ec);
+    };
+    co_await (server() && client());
+  }, 60s);
+}
+
 TEST_CASE("rawsocket: incoming frame above the announced maximum closes the transport") {
   run([](asio::io_context& ioc) -> awaitable<void> {
     listener l(ioc, listener::kind::tcp);

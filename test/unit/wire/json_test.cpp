@@ -110,6 +110,10 @@ TEST_CASE("write_json: every ASCII byte at every position of the 8-byte fast pat
       s[at] = static_cast<char>(c);
       CAPTURE(c);
       CAPTURE(at);
+      if (c == 0 && at == 0) {  // the U+0000 rule (tested below)
+        CHECK(protocol_errc([&] { dump(s); }) == errc::invalid_message);
+        continue;
+      }
       CHECK(dump(s) ==
             "\"" + s.substr(0, at) + python_escape(static_cast<char>(c)) + s.substr(at + 1) + "\"");
     }
@@ -200,4 +204,38 @@ TEST_CASE("read_json: nesting limit") {
   for (int i = 0; i < 129; ++i) objects += "{\"a\":";
   objects += "1" + std::string(129, '}');
   CHECK(protocol_errc([&] { read_json(objects); }) == errc::malformed_message);
+}
+
+TEST_CASE("U+0000 rule: in JSON a string value beginning with U+0000 is binary, both ways") {
+  // Reading follows Autobahn: "\u0000" + standard Base64 is binary; anything else after it is
+  // malformed.
+  CHECK(read_json(R"(["\u0000QQ=="])") == value::array({make_binary({'A'})}));
+  CHECK(protocol_errc([] { read_json(R"(["\u0000abc"])"); }) == errc::malformed_message);
+  // Writing refuses a text string that would come back as binary or not at all.
+  for (const std::string& text : {std::string("\0abc", 4), std::string("\0QQ==", 5), std::string(1, '\0')}) {
+    CAPTURE(text.size());
+    std::string out = "prefix";
+    CHECK(protocol_errc([&] { write_json(value::array({1, text}), out); }) == errc::invalid_message);
+    CHECK(out == "prefix");
+    CHECK(protocol_errc([&] { write_json(value::object({{"k", text}}), out); }) == errc::invalid_message);
+    // MessagePack and CBOR have distinct string and binary types: they carry it as text.
+    for (serializer_kind k : {serializer_kind::msgpack, serializer_kind::cbor}) {
+      std::string bytes;
+      serialize(k, value::array({text}), bytes);
+      CHECK(deserialize(k, bytes) == value::array({text}));
+    }
+  }
+  // Keys are never binary: a key beginning with U+0000 is written and read as text.
+  const value keyed = value::object({{std::string("\0k", 2), 1}});
+  CHECK(read_json(dump(keyed)) == keyed);
+}
+
+TEST_CASE("U+0000 rule: a message with such a string cannot be sent as JSON") {
+  publish_message m;
+  m.request = 1;
+  m.topic = "com.example.t";
+  m.data.args = value::array({std::string("\0QQ==", 5)});
+  CHECK(protocol_errc([&] { serialize_message(serializer_kind::json, m); }) == errc::invalid_message);
+  CHECK(parse_message(serializer_kind::msgpack, serialize_message(serializer_kind::msgpack, m)) ==
+        message(m));
 }
