@@ -113,6 +113,20 @@ struct fixture {
     return router->sent.back();
   }
 
+  /// Subscribes `h` to `topic`; the router confirms with subscription id `id`.
+  subscription subscribe(const std::string& topic, std::function<void(const event&)> h,
+                         wire::id id = 55) {
+    subscription sub;
+    s.async_subscribe(topic, std::move(h), {}, [&sub](std::exception_ptr e, subscription made) {
+      REQUIRE_FALSE(e);
+      sub = made;
+    });
+    settle();
+    router->push(value::array({33, last()[1], id}));
+    settle();
+    return sub;
+  }
+
   wire::id register_procedure(const std::string& uri, invocation_handler h) {
     s.async_register(uri, std::move(h), {}, [](std::exception_ptr e, registration) {
       REQUIRE_FALSE(e);
