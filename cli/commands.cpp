@@ -67,28 +67,6 @@ std::chrono::milliseconds timeout_of(const options& o) {
   return std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
 }
 
-/// Awaits `op` but at most the configured timeout; on expiry the operation is canceled
-/// (per-operation cancellation) and a failure thrown.
-template <typename T>
-asio::awaitable<T> bounded(asio::awaitable<T> op, const options& o, const char* what) {
-  if (o.timeout_s <= 0) co_return co_await std::move(op);
-  // operator|| waits for the first operation to *succeed*: turn a failure into a value so
-  // that an error ends the wait at once instead of after the timeout.
-  auto settled = [](asio::awaitable<T> inner) -> asio::awaitable<std::pair<std::exception_ptr, T>> {
-    try {
-      co_return std::pair<std::exception_ptr, T>{nullptr, co_await std::move(inner)};
-    } catch (...) {
-      co_return std::pair<std::exception_ptr, T>{std::current_exception(), T{}};
-    }
-  };
-  asio::steady_timer timer(co_await asio::this_coro::executor, timeout_of(o));
-  auto result = co_await (settled(std::move(op)) || timer.async_wait(use_awaitable));
-  if (result.index() == 1) throw failure{exit_failure, std::string("timed out: ") + what};
-  auto [error, value] = std::get<0>(std::move(result));
-  if (error) std::rethrow_exception(error);
-  co_return std::move(value);
-}
-
 /// Waits until `done` is canceled (the command finished) or SIGINT/SIGTERM arrives.
 asio::awaitable<void> until_done_or_signal(asio::steady_timer& done) {
   asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
@@ -99,15 +77,12 @@ asio::awaitable<void> until_done_or_signal(asio::steady_timer& done) {
 asio::awaitable<void> do_publish(session& s, const options& o) {
   publish_options po;
   po.acknowledge = o.acknowledge;
-  auto id = co_await bounded(s.async_publish(o.uri, positional(o.args), keywords(o.kwargs), po,
-                                             use_awaitable),
-                             o, "publish");
+  auto id = co_await s.async_publish(o.uri, positional(o.args), keywords(o.kwargs), po);
   if (id) std::cerr << "published " << *id << '\n';
 }
 
 asio::awaitable<void> do_call(session& s, const options& o) {
-  auto result = co_await bounded(
-      s.async_call(o.uri, positional(o.args), keywords(o.kwargs), {}, use_awaitable), o, "call");
+  auto result = co_await s.async_call(o.uri, positional(o.args), keywords(o.kwargs), {});
   print_line(result.args, result.kwargs, result.details);
 }
 
@@ -139,7 +114,7 @@ asio::awaitable<void> do_subscribe(session& s, const options& o) {
     print_line(ev.args, ev.kwargs, ev.details);
     if (++state->count == count) state->done.cancel();
   };
-  co_await bounded(s.async_subscribe(o.uri, on_event, so, use_awaitable), o, "subscribe");
+  co_await s.async_subscribe(o.uri, on_event, so);
   std::cerr << "subscribed to " << o.uri << '\n';
   co_await until_done_or_signal(state->done);
   if (o.count && state->count < o.count)
@@ -156,8 +131,7 @@ asio::awaitable<void> do_register_echo(session& s, const options& o) {
     result.kwargs = inv.kwargs;
     return result;
   };
-  co_await bounded(s.async_register(o.uri, echo, register_options{}, use_awaitable), o,
-                   "register");
+  co_await s.async_register(o.uri, echo, register_options{});
   std::cerr << "registered " << o.uri << '\n';
   co_await until_done_or_signal(state->done);
 }
@@ -175,16 +149,19 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
   transport::transport_options to;
   to.url = o.url;
   to.serializer = *wire::serializer_from_name(o.serializer);
-  if (o.timeout_s > 0) to.handshake_timeout = timeout_of(o);
+  if (o.timeout_s > 0) {
+    to.handshake_timeout = timeout_of(o);
+    s.set_timeout(timeout_of(o));  // every later wait for the router: join, answers, leave
+  }
   try {
-    co_await s.async_connect(to, use_awaitable);
+    co_await s.async_connect(to);
   } catch (const std::exception& e) {
-    throw failure{exit_connect_failed, "cannot connect to " + o.url + ": " + e.what()};
+    throw failure{exit_connect_failed, e.what()};
   }
   join_options jo;
   jo.realm = o.realm;
   try {
-    co_await bounded(s.async_join(std::move(jo), use_awaitable), o, "join");
+    co_await s.async_join(std::move(jo));
   } catch (const wamp_error& e) {
     throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.uri()};
   }
@@ -203,11 +180,14 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
 int run(command cmd, const options& opts) {
   asio::io_context io;
   int code = exit_failure;
-  asio::co_spawn(io, run_session(cmd, opts), [&code](std::exception_ptr e, int rc) {
+  asio::co_spawn(io, run_session(cmd, opts), [&code, &io](std::exception_ptr e, int rc) {
     if (!e) {
       code = rc;
       return;
     }
+    // A failed command exits now: an unresponsive router must not hold it up any longer
+    // (e.g. by never answering the WebSocket closing handshake).
+    io.stop();
     try {
       std::rethrow_exception(e);
     } catch (const failure& f) {

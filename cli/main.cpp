@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
       "decrypted on receipt; the router only ever sees ciphertext. The key-ring file must not\n"
       "be readable by group or others (chmod 600).\n"
       "Exit codes: 0 success, 1 usage, 2 WAMP error from the call, 3 cannot connect,\n"
-      "4 join refused (ABORT), 5 other failure (timeout, encryption, lost connection).");
+      "4 join refused (ABORT), 5 other failure (timeout: no answer within --timeout,\n"
+      "encryption, lost connection).");
   app.add_option("--url", opts.url, "router URL");
   app.add_option("--realm", opts.realm, "realm to join")->capture_default_str();
   app.add_option("--serializer", opts.serializer, "json, msgpack or cbor")
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
   app.add_option("--keyring", opts.keyring, "key-ring file (JSON) for end-to-end encryption")
       ->check(CLI::ExistingFile);
   app.add_option("--timeout", opts.timeout_s,
-                 "seconds to wait for connect, join and each answer (0: no limit)")
+                 "seconds to wait for connect, join and each answer of the router (0: no "
+                 "limit); past it the command exits with 5")
       ->capture_default_str();
   app.require_subcommand(1);
 

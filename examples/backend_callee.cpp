@@ -27,12 +27,12 @@ asio::awaitable<void> run(example::arguments args) {
     result.kwargs = {{"currency", "EUR"}, {"encrypted_request", call.encrypted}};
     return result;
   };
-  co_await s.async_register("com.example.backend.balance", balance, {}, asio::use_awaitable);
+  co_await s.async_register("com.example.backend.balance", balance, {});
   std::cout << "callee: ready" << std::endl;
 
   asio::signal_set stop(s.get_executor(), SIGINT, SIGTERM);
   co_await stop.async_wait(asio::use_awaitable);
-  co_await s.async_leave("wamp.close.normal", asio::use_awaitable);
+  co_await s.async_leave();
 }
 
 int main(int argc, char** argv) { return example::main("callee", argc, argv, run); }

@@ -13,7 +13,7 @@ asio::awaitable<void> run(example::arguments args) {
     who.push_back(name);
     try {
       auto result = co_await s.async_call("com.example.backend.balance", std::move(who), nullptr,
-                                          {}, asio::use_awaitable);
+                                          {});
       std::cout << "caller: " << name << " has " << result.args[0] << ' '
                 << result.kwargs["currency"].get<std::string>()
                 << (result.encrypted ? " (answer was end-to-end encrypted)" : "") << '\n';
@@ -21,7 +21,7 @@ asio::awaitable<void> run(example::arguments args) {
       std::cout << "caller: " << name << ": error " << e.uri() << '\n';
     }
   }
-  co_await s.async_leave("wamp.close.normal", asio::use_awaitable);
+  co_await s.async_leave();
 }
 
 int main(int argc, char** argv) { return example::main("caller", argc, argv, run); }

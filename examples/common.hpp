@@ -42,8 +42,8 @@ inline boost::asio::awaitable<void> start(wampbox::session& s, const arguments& 
   wampbox::transport::transport_options transport;
   transport.url = args.url;
   transport.serializer = wampbox::wire::serializer_kind::msgpack;
-  co_await s.async_connect(transport, boost::asio::use_awaitable);
-  co_await s.async_join(wampbox::join_options{}, boost::asio::use_awaitable);
+  co_await s.async_connect(transport);
+  co_await s.async_join(wampbox::join_options{});
 }
 
 /// Runs `body(arguments)` as a coroutine until it finishes; returns the process exit code.

@@ -13,28 +13,21 @@ asio::awaitable<void> run(std::string url) {
   // Payloads on URIs the key ring covers are end-to-end encrypted (Autobahn-compatible
   // cryptobox); make one with: wampbox keygen --shared com.example. --out ring.json
   s.set_payload_codec(std::make_shared<codec::cryptobox_codec>(codec::load_key_ring("ring.json")));
-  co_await s.async_connect({url, wire::serializer_kind::msgpack}, asio::use_awaitable);
-  co_await s.async_join({}, asio::use_awaitable);  // realm1, anonymous
+  co_await s.async_connect({url, wire::serializer_kind::msgpack});
+  co_await s.async_join({});  // realm1, anonymous
 
   co_await s.async_subscribe("com.example.temperature", [](const event& e) {
     std::cout << "event " << e.args << (e.encrypted ? " (was end-to-end encrypted)\n" : "\n");
-  }, {}, asio::use_awaitable);
-  co_await s.async_register("com.example.add", [](const invocation& call) {
-    call_result sum;
-    sum.args = value::array({call.args[0].get<int>() + call.args[1].get<int>()});
-    return sum;
-  }, {}, asio::use_awaitable);
+  });
+  // A typed handler: arguments that do not convert get wamp.error.invalid_argument.
+  co_await s.async_register("com.example.add", [](int a, int b) { return a + b; });
 
   publish_options to_me_too;
   to_me_too.exclude_me = false;
-  value reading = value::array({21.5});
-  co_await s.async_publish("com.example.temperature", reading, nullptr, to_me_too,
-                           asio::use_awaitable);
-  value terms = value::array({2, 3});
-  call_result result = co_await s.async_call("com.example.add", terms, nullptr, {},
-                                             asio::use_awaitable);
+  co_await s.async_publish("com.example.temperature", args(21.5, "°C"), nullptr, to_me_too);
+  call_result result = co_await s.async_call("com.example.add", args(2, 3));
   std::cout << "2 + 3 = " << result.args[0] << (result.encrypted ? " (encrypted)\n" : "\n");
-  co_await s.async_leave("wamp.close.normal", asio::use_awaitable);
+  co_await s.async_leave();
 }
 
 int main(int argc, char** argv) {

@@ -26,12 +26,12 @@ asio::awaitable<void> run(example::arguments args) {
     publish_options acknowledged;
     acknowledged.acknowledge = true;
     co_await s.async_publish("com.example.sensors.kitchen", std::move(data), std::move(meta),
-                             acknowledged, asio::use_awaitable);
+                             acknowledged);
     std::cout << "sensor: published reading " << i << '\n';
     tick.expires_after(std::chrono::milliseconds(200));
     co_await tick.async_wait(asio::use_awaitable);
   }
-  co_await s.async_leave("wamp.close.normal", asio::use_awaitable);
+  co_await s.async_leave();
 }
 
 int main(int argc, char** argv) { return example::main("sensor", argc, argv, run); }

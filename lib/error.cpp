@@ -1,5 +1,7 @@
 #include <wampbox/error.hpp>
 
+#include <cctype>
+
 namespace wampbox {
 namespace {
 
@@ -53,6 +55,29 @@ boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), wampbox_category()};
 }
 
+namespace {
+
+bool contains_ignoring_case(const std::string& text, const std::string& part) {
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  return lower(text).find(lower(part)) != std::string::npos;
+}
+
+}  // namespace
+
+error::error(boost::system::error_code code, const std::string& what)
+    : boost::system::system_error(code), message_(what) {
+  // Only wampbox's own messages are appended: they are short and stable. A system or Asio
+  // message would repeat or contradict what the caller wrote for the user.
+  const auto said = code.message();
+  if (message_.empty())
+    message_ = said;
+  else if (code.category() == wampbox_category() && !contains_ignoring_case(message_, said))
+    message_ += ": " + said;
+}
+
 std::string payload_error::uri() const {
   switch (static_cast<errc>(code().value())) {
     case errc::decryption_failed: return "wamp.error.encryption.decrypt_error";
@@ -69,6 +94,6 @@ std::string payload_error::uri() const {
 }
 
 wamp_error::wamp_error(std::string uri, nlohmann::json args, nlohmann::json kwargs, errc code)
-    : error(code, uri), uri_(std::move(uri)), args_(std::move(args)), kwargs_(std::move(kwargs)) {}
+    : error(make_error_code(code), uri, verbatim{}), uri_(std::move(uri)), args_(std::move(args)), kwargs_(std::move(kwargs)) {}
 
 }  // namespace wampbox

@@ -56,12 +56,25 @@ const boost::system::error_category& wampbox_category() noexcept;
 /// Makes an error_code from a wampbox error condition.
 boost::system::error_code make_error_code(errc e) noexcept;
 
-/// Base of every exception wampbox throws: an error code plus a human-readable reason.
+/// Base of every exception wampbox throws: an error code plus a reason for users.
 class error : public boost::system::system_error {
  public:
-  error(boost::system::error_code code, const std::string& what)
-      : boost::system::system_error(code, what) {}
+  /// `what()` is `what` (for a `wampbox::errc` code followed by ": " and the code's message,
+  /// unless `what` already says it; the code's message alone when `what` is empty), never
+  /// Boost's source location (which `error_code::what()` would append).
+  error(boost::system::error_code code, const std::string& what);
   error(errc code, const std::string& what) : error(make_error_code(code), what) {}
+  /// The reason for users; `code()` keeps the error code.
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ protected:
+  /// For subclasses whose reason is exactly `message`.
+  struct verbatim {};
+  error(boost::system::error_code code, std::string message, verbatim)
+      : boost::system::system_error(code), message_(std::move(message)) {}
+
+ private:
+  std::string message_;
 };
 
 /// Thrown for bytes or arrays that are not a valid WAMP message.

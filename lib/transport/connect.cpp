@@ -30,8 +30,9 @@ using connect_handler = std::function<void(error_code, std::shared_ptr<transport
 class connector : public std::enable_shared_from_this<connector> {
  public:
   connector(asio::any_io_executor executor, transport_options options, detail::endpoint_url url,
-            connect_handler handler)
-      : executor_(executor),
+            connect_handler handler, asio::cancellation_slot cancel)
+      : cancel_(cancel),
+        executor_(executor),
         options_(std::move(options)),
         url_(std::move(url)),
         handler_(std::move(handler)),
@@ -44,8 +45,13 @@ class connector : public std::enable_shared_from_this<connector> {
   void start() {
     timer_.expires_after(options_.handshake_timeout);
     timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (!ec) self->on_timeout();
+      if (!ec) self->stop(asio::error::timed_out);
     });
+    if (cancel_.is_connected()) {
+      cancel_.assign([weak = weak_from_this()](asio::cancellation_type) {
+        if (auto self = weak.lock()) self->stop(asio::error::operation_aborted);
+      });
+    }
     switch (url_.kind) {
       case detail::url_kind::websocket:
         ws_ = std::make_unique<detail::websocket_stream>(executor_);
@@ -113,14 +119,16 @@ class connector : public std::enable_shared_from_this<connector> {
   // Ends the attempt when a step failed or the deadline passed meanwhile (a step that
   // completed just as the timer fired must not start the next one).
   bool failed(error_code ec) {
-    if (!ec && !timed_out_) return false;
+    if (!ec && !stopped_) return false;
     finish(ec, nullptr);
     return true;
   }
 
-  void on_timeout() {
-    if (done_) return;
-    timed_out_ = true;
+  // Ends the attempt for `reason` (timed_out, operation_aborted): whatever is in progress
+  // is closed, so that the pending step fails.
+  void stop(error_code reason) {
+    if (done_ || stopped_) return;
+    stopped_ = reason;
     error_code ignored;
     resolver_.cancel();
     tcp_socket_.close(ignored);
@@ -133,13 +141,15 @@ class connector : public std::enable_shared_from_this<connector> {
     if (done_) return;
     done_ = true;
     timer_.cancel();
-    if (timed_out_) {
-      ec = asio::error::timed_out;
+    if (cancel_.is_connected()) cancel_.clear();
+    if (stopped_) {
+      ec = stopped_;
       result.reset();
     }
     handler_(ec, std::move(result));
   }
 
+  asio::cancellation_slot cancel_;
   asio::any_io_executor executor_;
   transport_options options_;
   detail::endpoint_url url_;
@@ -150,14 +160,15 @@ class connector : public std::enable_shared_from_this<connector> {
   asio::local::stream_protocol::socket unix_socket_;
   detail::generic_socket raw_socket_;
   std::unique_ptr<detail::websocket_stream> ws_;
-  bool timed_out_ = false;
+  error_code stopped_;  // why the attempt was stopped (timed_out, operation_aborted)
   bool done_ = false;
 };
 
 }  // namespace
 
 void connect(asio::any_io_executor executor, transport_options options,
-             std::function<void(error_code, std::shared_ptr<transport>)> handler) {
+             std::function<void(error_code, std::shared_ptr<transport>)> handler,
+             asio::cancellation_slot cancel) {
   detail::endpoint_url url;
   try {
     url = detail::parse_url(options.url);
@@ -165,7 +176,8 @@ void connect(asio::any_io_executor executor, transport_options options,
     asio::post(executor, [handler = std::move(handler), code = e.code()] { handler(code, {}); });
     return;
   }
-  std::make_shared<connector>(executor, std::move(options), std::move(url), std::move(handler))
+  std::make_shared<connector>(executor, std::move(options), std::move(url), std::move(handler),
+                              cancel)
       ->start();
 }
 

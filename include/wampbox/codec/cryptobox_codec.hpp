@@ -116,6 +116,11 @@ class cryptobox_codec final : public payload_codec {
   void decode(payload_kind kind, std::string_view uri, const value& details, wire::payload& data,
               call_context& call) override;
 
+  /// Announces payload transparency and cryptobox encryption (Autobahn's feature names).
+  value hello_features() const override {
+    return {{"payload_transparency", true}, {"payload_encryption_cryptobox", true}};
+  }
+
   /// The key ring in use.
   const key_ring& ring() const noexcept { return *ring_; }
 

@@ -49,6 +49,10 @@ class payload_codec {
   /// procedure (RESULT) or the error URI; `call` as for `encode` (fresh for EVENT/INVOCATION).
   virtual void decode(payload_kind kind, std::string_view uri, const value& details,
                       wire::payload& data, call_context& call) = 0;
+
+  /// Features the codec adds to each role's HELLO features (e.g. `payload_transparency`);
+  /// the session announces nothing about payloads by itself. Default: none.
+  virtual value hello_features() const { return value::object(); }
 };
 
 }  // namespace wampbox::codec

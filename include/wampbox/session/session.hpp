@@ -1,10 +1,23 @@
 // wampbox — a WAMP session: the four client roles of the Basic Profile over any transport.
 //
 // Asynchronous operations take an Asio completion token, so one API serves callbacks,
-// `boost::asio::use_future` and C++20 `boost::asio::use_awaitable`. Every completion has the
-// signature `void(std::exception_ptr[, T])`: a failure arrives as an exception (a
-// `wampbox::error`, a `wampbox::wamp_error` carrying URI/args/kwargs, or a
-// `wampbox::payload_error`), which futures and coroutines rethrow.
+// `boost::asio::use_future` and C++20 `boost::asio::use_awaitable`. The default token is
+// `boost::asio::use_awaitable`, so a coroutine may simply `co_await s.async_call(...)` (and
+// combine operations with awaitable operators). Every
+// completion has the signature `void(std::exception_ptr[, T])`: a failure arrives as an
+// exception (a `wampbox::error`, a `wampbox::wamp_error` carrying URI/args/kwargs, or a
+// `wampbox::payload_error`), which futures and coroutines rethrow; with
+// `boost::asio::as_tuple(boost::asio::use_awaitable)` it arrives as a value instead.
+//
+// Cancellation: every operation honours Asio per-operation cancellation (any type, e.g. a
+// bound cancellation slot or an awaitable operator): it completes once with
+// `boost::asio::error::operation_aborted` and the protocol stays consistent (see each
+// operation). `session::set_timeout` bounds every wait for the router the same way, completing
+// with `boost::asio::error::timed_out`.
+//
+// Lifetime: operations keep what they use alive. An operation started on a moved-from or
+// destroyed session, and every operation pending when the session is destroyed, completes with
+// `errc::session_closed`.
 //
 // Thread safety: a session is not thread-safe. Call its member functions only from its
 // executor (pass a strand when the io_context runs on several threads). All handlers —
@@ -14,6 +27,7 @@
 
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/error.hpp>
+#include <wampbox/session/arguments.hpp>
 #include <wampbox/session/types.hpp>
 #include <wampbox/transport/transport.hpp>
 
@@ -22,8 +36,12 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/post.hpp>
+
+#include <chrono>
 
 #include <exception>
 #include <functional>
@@ -37,31 +55,64 @@ namespace wampbox {
 namespace detail {
 class session_impl;
 struct pending_invocation;
+/// Ends a subscription handler (UNSUBSCRIBE when it was the last) without waiting.
+void undo(session_impl& s, const subscription& sub) noexcept;
+/// Ends a registration (UNREGISTER) without waiting.
+void undo(session_impl& s, const registration& reg) noexcept;
 
 /// Wraps a (possibly move-only) completion handler into a copyable callback that posts the
-/// completion to the handler's associated executor (never runs it inline: no re-entrancy).
+/// completion to the handler's associated executor (never runs it inline: no re-entrancy). The
+/// handler runs at most once, and its cancellation slot is cleared before it runs (Asio's rule
+/// for a completed operation).
 template <typename... Args, typename Handler>
 std::function<void(Args...)> share_handler(Handler&& handler,
                                            const boost::asio::any_io_executor& fallback) {
   auto ex = boost::asio::get_associated_executor(handler, fallback);
-  auto shared = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+  auto shared = std::make_shared<std::optional<std::decay_t<Handler>>>(
+      std::forward<Handler>(handler));
   return [shared, ex](Args... args) {
     boost::asio::post(ex, [shared, ... args = std::move(args)]() mutable {
-      std::move (*shared)(std::move(args)...);
+      if (!shared->has_value()) return;
+      auto h = std::move(**shared);
+      shared->reset();
+      auto slot = boost::asio::get_associated_cancellation_slot(h);
+      if (slot.is_connected()) slot.clear();
+      std::move(h)(std::move(args)...);
     });
   };
 }
+
+/// Names a pending operation for cancellation.
+struct operation_ref {
+  enum class kind : unsigned char { none, connect, join, leave, request };
+  kind what = kind::none;  ///< none: the operation completed at once, nothing to cancel
+  wire::id id = 0;         ///< the request id (also numbers connect, join and leave)
+};
+
+/// Makes `slot` cancel the operation `op` of `impl` (holds the impl weakly).
+void cancel_on(boost::asio::cancellation_slot slot, const std::shared_ptr<session_impl>& impl,
+               operation_ref op);
 
 template <typename T>
 struct is_awaitable : std::false_type {};
 template <typename T, typename E>
 struct is_awaitable<boost::asio::awaitable<T, E>> : std::true_type {};
+
+/// True for a handler that takes an invocation and returns an awaitable (a coroutine).
+template <typename Handler>
+constexpr bool returns_awaitable() {
+  if constexpr (std::is_invocable_v<Handler&, invocation>)
+    return is_awaitable<std::invoke_result_t<Handler&, invocation>>::value;
+  else
+    return false;
+}
 }  // namespace detail
 
-/// Answers one INVOCATION, now or later. Copyable; all copies refer to the same invocation.
-/// An invocation whose every responder is dropped unanswered is answered with the error
-/// `wamp.error.runtime_error` ("invocation dropped without an answer"), so no caller waits
-/// forever.
+/// Answers one INVOCATION, now or later, from any thread: each answer is handed to the
+/// session's executor (run at once when called there), so a worker pool may answer.
+/// Copyable; all copies refer to the same invocation. An invocation whose every responder is
+/// dropped unanswered is answered with the error `wamp.error.runtime_error` ("invocation dropped
+/// without an answer"), so no caller waits forever.
 class responder {
  public:
   /// Sends the final result (YIELD).
@@ -76,7 +127,7 @@ class responder {
   void fail(std::exception_ptr exception);
   /// True once the router sent INTERRUPT (the call was canceled); answers are then dropped.
   bool interrupted() const noexcept;
-  /// True once a final answer (yield or error) was sent.
+  /// True once a final answer (yield or error) was handed over.
   bool answered() const noexcept;
 
  private:
@@ -90,9 +141,11 @@ using invocation_handler = std::function<void(invocation, responder)>;
 
 /// Makes an invocation_handler from any of: `void(invocation, responder)` (answer any time),
 /// `call_result(const invocation&)` (answer by returning; a thrown `wamp_error` becomes that
-/// WAMP error, any other exception `wamp.error.runtime_error`), or
+/// WAMP error, any other exception `wamp.error.runtime_error`),
 /// `boost::asio::awaitable<call_result>(invocation)` (a coroutine, spawned on the session's
-/// executor).
+/// executor), or a typed handler such as `[](int a, int b) { return a + b; }` (parameters
+/// converted from the positional arguments, else `wamp.error.invalid_argument`; the return
+/// value, if any, is the single result argument, or a call_result).
 template <typename Handler>
 invocation_handler make_invocation_handler(Handler handler, boost::asio::any_io_executor ex);
 
@@ -100,16 +153,22 @@ invocation_handler make_invocation_handler(Handler handler, boost::asio::any_io_
 /// failure, protocol violation).
 using disconnect_handler = std::function<void(std::exception_ptr)>;
 
-/// A WAMP client session. Movable, not copyable. Destroying it closes the transport; pending
-/// operations then complete with errc::session_closed.
+/// A WAMP client session. Movable, not copyable. Destroying it closes the transport (also one
+/// still connecting); pending operations then complete with errc::session_closed.
 class session {
  public:
   using executor_type = boost::asio::any_io_executor;
+  /// The completion token used when none is given. (Not `deferred`: Boost 1.81 cannot
+  /// co_await a deferred operation whose first argument is an exception_ptr.)
+  using default_token = boost::asio::use_awaitable_t<>;
 
   /// Creates an unconnected session whose work all runs on `executor`.
   explicit session(executor_type executor);
   ~session();
+  /// Moves the session; operations already started follow it, and the moved-from session
+  /// completes new operations with errc::session_closed.
   session(session&&) noexcept;
+  /// Ends this session (as the destructor does), then takes over `other`'s.
   session& operator=(session&&) noexcept;
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -117,122 +176,112 @@ class session {
   /// The executor the session runs on.
   executor_type get_executor() const;
   /// Installs the payload hook (e.g. a `cryptobox_codec`). Call before joining: HELLO announces
-  /// payload transparency and encryption only when a codec is set.
+  /// the features the codec names (`payload_codec::hello_features`).
   void set_payload_codec(std::shared_ptr<codec::payload_codec> codec);
   /// Handler for events that could not be delivered (decryption failure, handler exception)
   /// on subscriptions. Without one, such events are reported on stderr (never their payload).
   void on_event_error(event_error_handler handler);
   /// Handler called once when the session ends.
   void on_disconnect(disconnect_handler handler);
+  /// Client-side deadline for every operation that waits for the router (join, leave,
+  /// acknowledged publish, subscribe, unsubscribe, register, unregister, call); zero (the
+  /// default) means none. An operation past it is canceled as by per-operation cancellation but
+  /// completes with `boost::asio::error::timed_out`. Applies to operations started afterwards.
+  void set_timeout(std::chrono::milliseconds timeout);
   /// True between a successful join and the end of the session.
   bool is_joined() const noexcept;
   /// The WELCOME of the current session (empty before joining).
   const welcome_info& welcome() const noexcept;
 
-  /// Connects the transport. Signature: `void(std::exception_ptr)`.
-  template <typename CompletionToken>
-  auto async_connect(transport::transport_options options, CompletionToken&& token) {
-    return initiate<void(std::exception_ptr)>(token, [this](auto cb, auto opts) {
-      do_connect(std::move(opts), std::move(cb));
-    }, std::move(options));
+  /// Connects the transport (bounded by `options.handshake_timeout`). Cancellation closes the
+  /// half-made connection. Signature: `void(std::exception_ptr)`.
+  template <typename CompletionToken = default_token>
+  auto async_connect(transport::transport_options options, CompletionToken&& token = {}) {
+    return initiate<void(std::exception_ptr)>(token, &session::do_connect, std::move(options));
   }
 
   /// Uses an already connected transport instead of `async_connect` (custom transports,
   /// tests). The transport must run on this session's executor.
   void attach(std::shared_ptr<transport::transport> connected);
 
-  /// Joins a realm (HELLO, optional CHALLENGE/AUTHENTICATE, WELCOME or ABORT).
-  /// Signature: `void(std::exception_ptr, welcome_info)`.
-  template <typename CompletionToken>
-  auto async_join(join_options options, CompletionToken&& token) {
-    return initiate<void(std::exception_ptr, welcome_info)>(token, [this](auto cb, auto opts) {
-      do_join(std::move(opts), std::move(cb));
-    }, std::move(options));
+  /// Joins a realm (HELLO, optional CHALLENGE/AUTHENTICATE, WELCOME or ABORT). Cancellation
+  /// sends ABORT and closes the transport. Signature: `void(std::exception_ptr, welcome_info)`.
+  template <typename CompletionToken = default_token>
+  auto async_join(join_options options, CompletionToken&& token = {}) {
+    return initiate<void(std::exception_ptr, welcome_info)>(token, &session::do_join,
+                                                            std::move(options));
   }
 
-  /// Leaves the realm (GOODBYE both ways) and closes the transport.
-  /// Signature: `void(std::exception_ptr)`.
-  template <typename CompletionToken>
-  auto async_leave(std::string reason, CompletionToken&& token) {
-    return initiate<void(std::exception_ptr)>(token, [this](auto cb, auto r) {
-      do_leave(std::move(r), std::move(cb));
-    }, std::move(reason));
+  /// Leaves the realm (GOODBYE both ways) and closes the transport. Cancellation closes the
+  /// transport at once. Signature: `void(std::exception_ptr)`.
+  template <typename CompletionToken = default_token>
+  auto async_leave(std::string reason = "wamp.close.normal", CompletionToken&& token = {}) {
+    return initiate<void(std::exception_ptr)>(token, &session::do_leave, std::move(reason));
   }
 
   /// Publishes an event. Completes when the message was written, or, with
   /// `options.acknowledge`, when the router confirmed it (then with the publication id).
+  /// Cancellation stops waiting for PUBLISHED (the event may still be published).
   /// Signature: `void(std::exception_ptr, std::optional<wire::id>)`.
-  template <typename CompletionToken>
-  auto async_publish(std::string topic, value args, value kwargs, publish_options options,
-                     CompletionToken&& token) {
+  template <typename CompletionToken = default_token>
+  auto async_publish(std::string topic, value args = nullptr, value kwargs = nullptr,
+                     publish_options options = {}, CompletionToken&& token = {}) {
     return initiate<void(std::exception_ptr, std::optional<wire::id>)>(
-        token,
-        [this](auto cb, auto t, auto a, auto k, auto o) {
-          do_publish(std::move(t), std::move(a), std::move(k), std::move(o), std::move(cb));
-        },
-        std::move(topic), std::move(args), std::move(kwargs), std::move(options));
+        token, &session::do_publish, std::move(topic), std::move(args), std::move(kwargs),
+        std::move(options));
   }
 
-  /// Subscribes `handler` to a topic. Several handlers may subscribe to the same topic.
+  /// Subscribes `handler` (any form `make_event_handler` accepts) to a topic. Several
+  /// handlers may subscribe to the same topic. Cancellation completes at once; a SUBSCRIBED
+  /// arriving later is undone with UNSUBSCRIBE.
   /// Signature: `void(std::exception_ptr, subscription)`.
-  template <typename CompletionToken>
-  auto async_subscribe(std::string topic, std::function<void(const event&)> handler,
-                       subscribe_options options, CompletionToken&& token) {
+  template <typename Handler, typename CompletionToken = default_token>
+  auto async_subscribe(std::string topic, Handler handler, subscribe_options options = {},
+                       CompletionToken&& token = {}) {
     return initiate<void(std::exception_ptr, subscription)>(
-        token,
-        [this](auto cb, auto t, auto h, auto o) {
-          do_subscribe(std::move(t), std::move(h), std::move(o), std::move(cb));
-        },
-        std::move(topic), std::move(handler), std::move(options));
+        token, &session::do_subscribe, std::move(topic), make_event_handler(std::move(handler)),
+        std::move(options));
   }
 
   /// Removes a subscription handler; the last one for a topic sends UNSUBSCRIBE.
   /// Signature: `void(std::exception_ptr)`.
-  template <typename CompletionToken>
-  auto async_unsubscribe(subscription sub, CompletionToken&& token) {
-    return initiate<void(std::exception_ptr)>(token, [this](auto cb, auto s) {
-      do_unsubscribe(std::move(s), std::move(cb));
-    }, std::move(sub));
+  template <typename CompletionToken = default_token>
+  auto async_unsubscribe(subscription sub, CompletionToken&& token = {}) {
+    return initiate<void(std::exception_ptr)>(token, &session::do_unsubscribe, std::move(sub));
   }
 
-  /// Calls a procedure. A WAMP error arrives as `wamp_error`. Canceling the operation (Asio
-  /// per-operation cancellation, e.g. a bound cancellation slot) sends CANCEL (mode "kill") and
-  /// completes with `boost::asio::error::operation_aborted`.
+  /// Calls a procedure. A WAMP error arrives as `wamp_error`. Cancellation sends CANCEL with
+  /// `options.cancel_mode` and completes with `boost::asio::error::operation_aborted`.
   /// Signature: `void(std::exception_ptr, call_result)`.
-  template <typename CompletionToken>
-  auto async_call(std::string procedure, value args, value kwargs, call_options options,
-                  CompletionToken&& token) {
+  template <typename CompletionToken = default_token>
+  auto async_call(std::string procedure, value args = nullptr, value kwargs = nullptr,
+                  call_options options = {}, CompletionToken&& token = {}) {
     return initiate<void(std::exception_ptr, call_result)>(
-        token,
-        [this](auto cb, auto p, auto a, auto k, auto o) {
-          return do_call(std::move(p), std::move(a), std::move(k), std::move(o), std::move(cb));
-        },
-        std::move(procedure), std::move(args), std::move(kwargs), std::move(options));
-  }
-
-  /// Registers a procedure. `handler` is any form `make_invocation_handler` accepts.
-  /// Signature: `void(std::exception_ptr, registration)`.
-  template <typename Handler, typename CompletionToken>
-  auto async_register(std::string procedure, Handler handler, register_options options,
-                      CompletionToken&& token) {
-    return initiate<void(std::exception_ptr, registration)>(
-        token,
-        [this](auto cb, auto p, auto h, auto o) {
-          do_register(std::move(p), std::move(h), std::move(o), std::move(cb));
-        },
-        std::move(procedure), make_invocation_handler(std::move(handler), get_executor()),
+        token, &session::do_call, std::move(procedure), std::move(args), std::move(kwargs),
         std::move(options));
   }
 
+  /// Registers a procedure. `handler` is any form `make_invocation_handler` accepts.
+  /// Cancellation completes at once; a REGISTERED arriving later is undone with UNREGISTER.
+  /// Signature: `void(std::exception_ptr, registration)`.
+  template <typename Handler, typename CompletionToken = default_token>
+  auto async_register(std::string procedure, Handler handler, register_options options = {},
+                      CompletionToken&& token = {}) {
+    return initiate<void(std::exception_ptr, registration)>(
+        token, &session::do_register, std::move(procedure),
+        make_invocation_handler(std::move(handler), get_executor()), std::move(options));
+  }
+
   /// Unregisters a procedure. Signature: `void(std::exception_ptr)`.
-  template <typename CompletionToken>
-  auto async_unregister(registration reg, CompletionToken&& token) {
-    return initiate<void(std::exception_ptr)>(token, [this](auto cb, auto r) {
-      do_unregister(std::move(r), std::move(cb));
-    }, std::move(reg));
+  template <typename CompletionToken = default_token>
+  auto async_unregister(registration reg, CompletionToken&& token = {}) {
+    return initiate<void(std::exception_ptr)>(token, &session::do_unregister, std::move(reg));
   }
 
  private:
+  template <typename>
+  friend class scoped;
+  using impl_ptr = std::shared_ptr<detail::session_impl>;
   template <typename Signature>
   struct callback_of;
   template <typename... Args>
@@ -244,50 +293,106 @@ class session {
     }
   };
 
-  // Runs `start(callback, args...)`; a non-void return value of `start` is a request id
-  // that the handler's cancellation slot, if connected, cancels.
+  // Runs `start(impl, callback, args...)` when the operation is initiated (for `deferred`,
+  // possibly later). The initiation owns a shared_ptr to the impl it was made for, never the
+  // session object, so moving or destroying the session meanwhile is safe.
   template <typename Signature, typename CompletionToken, typename Start, typename... Args>
   auto initiate(CompletionToken& token, Start start, Args&&... args) {
     return boost::asio::async_initiate<CompletionToken, Signature>(
-        [this, start](auto handler, auto... a) mutable {
+        [impl = impl_, ex = executor_, start](auto handler, auto... a) {
           auto slot = boost::asio::get_associated_cancellation_slot(handler);
-          auto cb = callback_of<Signature>::wrap(std::move(handler), get_executor());
-          if constexpr (std::is_void_v<decltype(start(cb, std::move(a)...))>) {
-            start(std::move(cb), std::move(a)...);
-          } else {
-            auto request = start(std::move(cb), std::move(a)...);
-            if (slot.is_connected() && request) cancel_on(slot, request);
-          }
+          const detail::operation_ref op =
+              start(impl, callback_of<Signature>::wrap(std::move(handler), ex), std::move(a)...);
+          if (slot.is_connected() && impl && op.what != detail::operation_ref::kind::none)
+            detail::cancel_on(slot, impl, op);
         },
         token, std::forward<Args>(args)...);
   }
 
-  void cancel_on(boost::asio::cancellation_slot slot, wire::id request);
+  // Each starts an operation on `impl` (null for a moved-from session: then it completes
+  // with errc::session_closed) and names it for cancellation.
+  static detail::operation_ref do_connect(const impl_ptr& impl,
+                                          std::function<void(std::exception_ptr)> cb,
+                                          transport::transport_options options);
+  static detail::operation_ref do_join(const impl_ptr& impl,
+                                       std::function<void(std::exception_ptr, welcome_info)> cb,
+                                       join_options options);
+  static detail::operation_ref do_leave(const impl_ptr& impl,
+                                        std::function<void(std::exception_ptr)> cb,
+                                        std::string reason);
+  static detail::operation_ref do_publish(
+      const impl_ptr& impl, std::function<void(std::exception_ptr, std::optional<wire::id>)> cb,
+      std::string topic, value args, value kwargs, publish_options options);
+  static detail::operation_ref do_subscribe(
+      const impl_ptr& impl, std::function<void(std::exception_ptr, subscription)> cb,
+      std::string topic, std::function<void(const event&)> handler, subscribe_options options);
+  static detail::operation_ref do_unsubscribe(const impl_ptr& impl,
+                                              std::function<void(std::exception_ptr)> cb,
+                                              subscription sub);
+  static detail::operation_ref do_call(const impl_ptr& impl,
+                                       std::function<void(std::exception_ptr, call_result)> cb,
+                                       std::string procedure, value args, value kwargs,
+                                       call_options options);
+  static detail::operation_ref do_register(
+      const impl_ptr& impl, std::function<void(std::exception_ptr, registration)> cb,
+      std::string procedure, invocation_handler handler, register_options options);
+  static detail::operation_ref do_unregister(const impl_ptr& impl,
+                                             std::function<void(std::exception_ptr)> cb,
+                                             registration reg);
 
-  void do_connect(transport::transport_options options, std::function<void(std::exception_ptr)> cb);
-  void do_join(join_options options, std::function<void(std::exception_ptr, welcome_info)> cb);
-  void do_leave(std::string reason, std::function<void(std::exception_ptr)> cb);
-  void do_publish(std::string topic, value args, value kwargs, publish_options options,
-                  std::function<void(std::exception_ptr, std::optional<wire::id>)> cb);
-  void do_subscribe(std::string topic, std::function<void(const event&)> handler,
-                    subscribe_options options,
-                    std::function<void(std::exception_ptr, subscription)> cb);
-  void do_unsubscribe(subscription sub, std::function<void(std::exception_ptr)> cb);
-  wire::id do_call(std::string procedure, value args, value kwargs, call_options options,
-                   std::function<void(std::exception_ptr, call_result)> cb);
-  void do_register(std::string procedure, invocation_handler handler, register_options options,
-                   std::function<void(std::exception_ptr, registration)> cb);
-  void do_unregister(registration reg, std::function<void(std::exception_ptr)> cb);
-
-  std::shared_ptr<detail::session_impl> impl_;
+  executor_type executor_;  // kept by a moved-from session, to complete its operations
+  impl_ptr impl_;
 };
+
+/// Owns a subscription or registration: ends it (UNSUBSCRIBE, UNREGISTER) when destroyed or
+/// reset, without waiting for the router. Safe to outlive its session (then it does nothing).
+/// Destroy it on the session's executor. Move-only. Use `scoped_subscription` and
+/// `scoped_registration`, e.g. `scoped_subscription keep(s, co_await s.async_subscribe(...));`.
+template <typename Handle>
+class scoped {
+ public:
+  scoped() = default;
+  /// Takes over `handle`, made by `s`.
+  scoped(const session& s, Handle handle) : session_(s.impl_), handle_(std::move(handle)) {}
+  scoped(scoped&& other) noexcept
+      : session_(std::move(other.session_)), handle_(std::move(other.handle_)) {}
+  scoped& operator=(scoped&& other) noexcept {
+    if (this != &other) {
+      reset();
+      session_ = std::move(other.session_);
+      handle_ = std::move(other.handle_);
+    }
+    return *this;
+  }
+  ~scoped() { reset(); }
+
+  /// Ends it now; afterwards this object owns nothing.
+  void reset() noexcept {
+    if (auto s = std::exchange(session_, {}).lock()) detail::undo(*s, handle_);
+  }
+  /// Gives the handle back without ending it.
+  Handle release() noexcept {
+    session_.reset();
+    return std::move(handle_);
+  }
+  /// The handle.
+  const Handle& get() const noexcept { return handle_; }
+
+ private:
+  std::weak_ptr<detail::session_impl> session_;
+  Handle handle_;
+};
+
+/// A subscription ended when its owner goes away.
+using scoped_subscription = scoped<subscription>;
+/// A registration ended when its owner goes away.
+using scoped_registration = scoped<registration>;
 
 template <typename Handler>
 invocation_handler make_invocation_handler(Handler handler, boost::asio::any_io_executor ex) {
   if constexpr (std::is_invocable_v<Handler&, invocation, responder>) {
     return invocation_handler(std::move(handler));
-  } else if constexpr (std::is_invocable_v<Handler&, invocation> &&
-                       detail::is_awaitable<std::invoke_result_t<Handler&, invocation>>::value) {
+  } else if constexpr (detail::returns_awaitable<Handler>()) {
     return [handler = std::move(handler), ex](invocation inv, responder r) mutable {
       boost::asio::co_spawn(ex, handler(std::move(inv)),
                             [r](std::exception_ptr e, call_result result) mutable {
@@ -297,12 +402,19 @@ invocation_handler make_invocation_handler(Handler handler, boost::asio::any_io_
                                 r.yield(std::move(result));
                             });
     };
-  } else {
-    static_assert(std::is_invocable_r_v<call_result, Handler&, const invocation&>,
-                  "an invocation handler takes (invocation, responder), returns call_result "
-                  "from (const invocation&), or returns awaitable<call_result> from (invocation)");
+  } else if constexpr (std::is_invocable_r_v<call_result, Handler&, const invocation&>) {
     return [handler = std::move(handler)](invocation inv, responder r) mutable {
       r.yield(handler(inv));  // exceptions propagate: the session turns them into ERROR
+    };
+  } else {
+    return [handler = std::move(handler)](invocation inv, responder r) mutable {
+      using result = typename detail::signature_of<Handler>::result;
+      if constexpr (std::is_void_v<result>) {
+        detail::call_typed(handler, inv.args);
+        r.yield();
+      } else {
+        r.yield(detail::to_result(detail::call_typed(handler, inv.args)));
+      }
     };
   }
 }

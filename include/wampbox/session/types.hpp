@@ -78,9 +78,19 @@ struct call_result {
   bool encrypted = false;   ///< the payload travelled end-to-end encrypted (incoming only)
 };
 
+/// What CANCEL asks of the router when a call is canceled (WAMP call canceling modes).
+enum class cancel_mode {
+  kill,        ///< interrupt the callee and wait for it (the router answers after the callee)
+  killnowait,  ///< interrupt the callee, answer the caller at once
+  skip,        ///< do not interrupt the callee, answer the caller at once
+};
+
 /// Options of CALL.
 struct call_options {
   call_options() = default;
+  /// Sent in CANCEL when the call's operation is canceled; the operation itself always
+  /// completes at once with operation_aborted.
+  wampbox::cancel_mode cancel_mode = wampbox::cancel_mode::kill;
   /// Router-side timeout (CALL.Options.timeout); zero means none.
   std::chrono::milliseconds timeout{0};
   bool disclose_me = false;  ///< ask the router to disclose the caller to the callee

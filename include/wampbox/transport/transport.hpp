@@ -7,7 +7,9 @@
 #include <wampbox/wire/serializer.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -76,9 +78,11 @@ class transport {
 /// Connects a transport as `options.url` says; `handler(ec, transport)` runs on `executor`.
 /// Errors: errc::invalid_url, network errors, errc::handshake_failed,
 /// errc::serializer_unsupported, errc::max_length_unacceptable, errc::connection_limit,
-/// boost::asio::error::timed_out.
+/// boost::asio::error::timed_out, and boost::asio::error::operation_aborted when `cancel` is
+/// emitted (which closes the half-made connection). The slot is cleared before `handler` runs.
 void connect(boost::asio::any_io_executor executor, transport_options options,
-             std::function<void(boost::system::error_code, std::shared_ptr<transport>)> handler);
+             std::function<void(boost::system::error_code, std::shared_ptr<transport>)> handler,
+             boost::asio::cancellation_slot cancel = {});
 
 /// Completion-token form of `connect`: signature `void(error_code, std::shared_ptr<transport>)`.
 template <typename CompletionToken>
@@ -87,11 +91,13 @@ auto async_connect(boost::asio::any_io_executor executor, transport_options opti
   return boost::asio::async_initiate<CompletionToken,
                                      void(boost::system::error_code, std::shared_ptr<transport>)>(
       [executor](auto handler, transport_options opts) mutable {
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
         connect(executor, std::move(opts),
                 [h = std::make_shared<decltype(handler)>(std::move(handler))](
                     boost::system::error_code ec, std::shared_ptr<transport> t) mutable {
                   std::move (*h)(ec, std::move(t));
-                });
+                },
+                slot);
       },
       token, std::move(options));
 }

@@ -1,123 +1,13 @@
 // Session logic against a scripted transport: the test plays the router message by message.
-#include <wampbox/wampbox.hpp>
+#include "scripted_transport.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <doctest/doctest.h>
-
-#include <deque>
+#include <wampbox/codec/cryptobox_codec.hpp>
+#include <wampbox/codec/key_ring.hpp>
 
 using namespace wampbox;
-namespace asio = boost::asio;
+using namespace wampbox::test;
 
 namespace {
-
-/// A transport whose far end is the test: it records what the session sends and delivers
-/// what the test pushes.
-class scripted_transport final : public transport::transport {
- public:
-  explicit scripted_transport(asio::any_io_executor ex) : ex_(std::move(ex)) {}
-
-  wire::serializer_kind serializer() const noexcept override { return wire::serializer_kind::json; }
-  std::size_t max_send_size() const noexcept override { return 1 << 20; }
-  asio::any_io_executor get_executor() const override { return ex_; }
-
-  void async_send(std::string message,
-                  std::function<void(boost::system::error_code)> handler) override {
-    sent.push_back(wire::read_json(message));
-    asio::post(ex_, [handler] { handler({}); });
-  }
-  void async_receive(std::function<void(boost::system::error_code, std::string)> h) override {
-    pending_ = std::move(h);
-    deliver();
-  }
-  void close() override {
-    closed = true;
-    if (auto h = std::exchange(pending_, nullptr))
-      asio::post(ex_, [h] { h(asio::error::operation_aborted, {}); });
-  }
-
-  /// Delivers raw bytes as the router's next message.
-  void push_raw(std::string bytes) {
-    inbox_.push_back(std::move(bytes));
-    deliver();
-  }
-  /// Delivers a WAMP array as the router's next message.
-  void push(const value& array) {
-    std::string bytes;
-    wire::write_json(array, bytes);
-    push_raw(std::move(bytes));
-  }
-
-  std::vector<value> sent;
-  bool closed = false;
-
- private:
-  void deliver() {
-    if (!pending_ || inbox_.empty()) return;
-    auto h = std::exchange(pending_, nullptr);
-    asio::post(ex_, [h, m = std::move(inbox_.front())] { h({}, m); });
-    inbox_.pop_front();
-  }
-
-  asio::any_io_executor ex_;
-  std::function<void(boost::system::error_code, std::string)> pending_;
-  std::deque<std::string> inbox_;
-};
-
-/// A joined session on a scripted transport.
-struct fixture {
-  asio::io_context io;
-  std::shared_ptr<scripted_transport> router = std::make_shared<scripted_transport>(io.get_executor());
-  session s{io.get_executor()};
-  std::exception_ptr ended;
-  bool disconnected = false;
-
-  void settle() {
-    io.restart();
-    io.poll();
-  }
-
-  void join(std::shared_ptr<codec::payload_codec> codec = nullptr) {
-    if (codec) s.set_payload_codec(std::move(codec));
-    s.on_disconnect([this](std::exception_ptr e) {
-      disconnected = true;
-      ended = e;
-    });
-    s.attach(router);
-    bool joined = false;
-    s.async_join(join_options{}, [&](std::exception_ptr e, welcome_info) { joined = !e; });
-    settle();
-    router->push(value::array({2, 12345, {{"roles", {{"broker", value::object()}}}}}));
-    settle();
-    REQUIRE(joined);
-  }
-
-  /// The last message sent, as an array.
-  const value& last() const {
-    REQUIRE_FALSE(router->sent.empty());
-    return router->sent.back();
-  }
-
-  wire::id register_procedure(const std::string& uri, invocation_handler h) {
-    s.async_register(uri, std::move(h), {}, [](std::exception_ptr e, registration) {
-      REQUIRE_FALSE(e);
-    });
-    settle();
-    const auto request = last()[1];
-    router->push(value::array({65, request, 777}));
-    settle();
-    return 777;
-  }
-};
-
-int error_code_of(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const error& ex) {
-    return ex.code().value();
-  }
-}
 
 /// A payload codec recording the hook calls; can be told to refuse one kind.
 struct recording_codec final : codec::payload_codec {
@@ -136,12 +26,13 @@ struct recording_codec final : codec::payload_codec {
     if (refuse == kind) throw payload_error(errc::decryption_failed, "bad tag");
     call.encrypted = true;
     data.args = value::array({"decoded"});
+    data.opaque.reset();  // decoded: a payload left opaque is handed over as binary
   }
 };
 
 }  // namespace
 
-TEST_CASE("HELLO announces the four roles; payload features only with a codec") {
+TEST_CASE("HELLO announces the four roles; payload features are the codec's to announce") {
   fixture plain;
   plain.join();
   const auto& hello = plain.router->sent.front();
@@ -153,10 +44,19 @@ TEST_CASE("HELLO announces the four roles; payload features only with a codec") 
   }
   CHECK(plain.s.welcome().session_id == 12345);
 
+  // A codec that announces nothing (the recording codec) adds nothing ...
+  fixture quiet;
+  quiet.join(std::make_shared<recording_codec>());
+  CHECK_FALSE(quiet.router->sent.front()[2]["roles"]["subscriber"]["features"].contains(
+      "payload_encryption_cryptobox"));
+  // ... and the cryptobox codec announces its own features in every role.
   fixture enc;
-  enc.join(std::make_shared<recording_codec>());
-  CHECK(enc.router->sent.front()[2]["roles"]["subscriber"]["features"]
-                                  ["payload_encryption_cryptobox"] == true);
+  enc.join(std::make_shared<codec::cryptobox_codec>(codec::key_ring{}));
+  for (const char* role : {"publisher", "subscriber", "caller", "callee"}) {
+    const auto& features = enc.router->sent.front()[2]["roles"][role]["features"];
+    CHECK(features["payload_transparency"] == true);
+    CHECK(features["payload_encryption_cryptobox"] == true);
+  }
 }
 
 TEST_CASE("a malformed frame aborts with protocol_violation and fails pending calls") {
@@ -169,9 +69,9 @@ TEST_CASE("a malformed frame aborts with protocol_violation and fails pending ca
   f.router->push_raw("[50, 1, {}, [1,2");
   f.settle();
   CHECK(f.disconnected);
-  CHECK(error_code_of(f.ended) == static_cast<int>(errc::protocol_violation));
+  CHECK(code_of(f.ended) == errc::protocol_violation);
   REQUIRE(call_error);
-  CHECK(error_code_of(call_error) == static_cast<int>(errc::protocol_violation));
+  CHECK(code_of(call_error) == errc::protocol_violation);
   CHECK(f.last()[0] == 3);
   CHECK(f.last()[2] == "wamp.error.protocol_violation");
   CHECK(f.router->closed);
@@ -270,7 +170,7 @@ TEST_CASE("CHALLENGE: answered by on_challenge, aborted without one") {
   g.router->push(value::array({4, "wampcra", value::object()}));
   g.settle();
   REQUIRE(failed);
-  CHECK(error_code_of(failed) == static_cast<int>(errc::authentication_failed));
+  CHECK(code_of(failed) == errc::authentication_failed);
   CHECK(g.last()[2] == "wamp.error.cannot_authenticate");
 }
 
@@ -390,4 +290,52 @@ TEST_CASE("payload hook refusals: nothing leaks, nothing is dropped silently") {
   CHECK(handler_ran);
   CHECK(f.last()[0] == 8);  // an ERROR, never a plaintext YIELD
   CHECK(f.last()[4] == "wamp.error.encryption.key_required");
+}
+
+TEST_CASE("a bare binary payload without enc_algo arrives as binary, with or without a codec") {
+  auto lax = [] {
+    codec::key_ring ring;
+    ring.set_key("com.example.", codec::key::from_private(codec::generate_key_pair().private_key),
+                 codec::key_policy::lax);
+    return ring;
+  };
+  const std::vector<std::pair<const char*, std::shared_ptr<codec::payload_codec>>> codecs = {
+      {"no codec", nullptr},
+      {"cryptobox, unkeyed URI", std::make_shared<codec::cryptobox_codec>(codec::key_ring{})},
+      {"cryptobox, lax URI", std::make_shared<codec::cryptobox_codec>(lax())},
+  };
+  for (const auto& [name, c] : codecs) {
+    CAPTURE(name);
+    fixture f;
+    f.join(c);
+    const value binary = value::array({make_binary({1, 2, 3})});
+
+    std::vector<event> events;
+    f.subscribe("com.example.t", [&](const event& e) { events.push_back(e); });
+    f.router->push(value::array({36, 55, 1, value::object(), make_binary({1, 2, 3})}));
+    f.settle();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].args == binary);
+    CHECK_FALSE(events[0].encrypted);
+
+    call_result result;
+    f.s.async_call("com.example.p", nullptr, nullptr, {},
+                   [&](std::exception_ptr e, call_result r) {
+                     CHECK_FALSE(e);
+                     result = std::move(r);
+                   });
+    f.settle();
+    f.router->push(value::array({50, f.last()[1], value::object(), make_binary({1, 2, 3})}));
+    f.settle();
+    CHECK(result.args == binary);
+
+    value invoked;
+    f.register_procedure("com.example.r", [&](invocation inv, responder r) {
+      invoked = inv.args;
+      r.yield();
+    });
+    f.router->push(value::array({68, 9, 777, value::object(), make_binary({1, 2, 3})}));
+    f.settle();
+    CHECK(invoked == binary);
+  }
 }

@@ -1,0 +1,41 @@
+// The publisher role: PUBLISH, acknowledged or not.
+#include "session_impl.hpp"
+
+namespace wampbox::detail {
+
+operation_ref session_impl::publish(std::string topic, value args, value kwargs,
+                                    publish_options options,
+                                    result_handler<std::optional<wire::id>> cb) {
+  if (auto refused = refusal()) {
+    cb(refused, std::nullopt);
+    return {};
+  }
+  wire::publish_message msg;
+  try {
+    msg.options = options_from(options.extra);
+    if (options.acknowledge) msg.options["acknowledge"] = true;
+    if (!options.exclude_me) msg.options["exclude_me"] = false;
+    if (options.disclose_me) msg.options["disclose_me"] = true;
+    codec::call_context context;
+    msg.data = encode_payload(*codec_, codec::payload_kind::publish, topic, msg.options,
+                              std::move(args), std::move(kwargs), context);
+  } catch (...) {
+    cb(std::current_exception(), std::nullopt);
+    return {};
+  }
+  msg.request = next_request();
+  msg.topic = std::move(topic);
+  if (!options.acknowledge) {
+    send(std::move(msg), [cb](std::exception_ptr e) { cb(e, std::nullopt); });
+    return {};
+  }
+  const auto id = msg.request;
+  // Canceled, it stops waiting: the event may still be published, there is nothing to undo.
+  return request(id, std::move(msg), wire::message_type::publish,
+                 [cb](session_impl&, std::exception_ptr e, wire::message* answer) {
+                   auto* published = expect<wire::published_message>(e, answer);
+                   cb(e, published ? std::optional(published->publication) : std::nullopt);
+                 });
+}
+
+}  // namespace wampbox::detail
