@@ -102,15 +102,26 @@ struct fixture {
     return router->sent.back();
   }
 
+  /// Registers `uri`, answers REGISTERED with registration id 777, and REQUIREs that the
+  /// session completed the registration; returns the id the session reported.
   wire::id register_procedure(const std::string& uri, invocation_handler h) {
-    s.async_register(uri, std::move(h), {}, [](std::exception_ptr e, registration) {
-      REQUIRE_FALSE(e);
+    std::optional<registration> registered;
+    std::exception_ptr failed;
+    s.async_register(uri, std::move(h), {}, [&](std::exception_ptr e, registration r) {
+      failed = e;
+      registered = std::move(r);
     });
     settle();
+    REQUIRE(last()[0] == 64);
+    CHECK(last()[3] == uri);
     const auto request = last()[1];
     router->push(value::array({65, request, 777}));
     settle();
-    return 777;
+    REQUIRE_MESSAGE(registered, "the registration never completed");
+    REQUIRE_FALSE(failed);
+    CHECK(registered->procedure == uri);
+    CHECK(registered->id == 777);
+    return registered->id;
   }
 };
 
