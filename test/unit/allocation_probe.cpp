@@ -22,7 +22,10 @@ void record(std::size_t size) noexcept {
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// Declared by LLVM's <sanitizer/allocator_interface.h>, which GCC does not install; the
+// function itself is in every libasan.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, std::size_t), void (*free_hook)(const volatile void*));
 
 namespace {
 void on_malloc(const volatile void*, std::size_t size) { record(size); }
