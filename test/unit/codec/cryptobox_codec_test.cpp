@@ -254,6 +254,23 @@ TEST_SUITE("codec.cryptobox") {
           }) == errc::plaintext_refused);
   }
 
+  TEST_CASE("the router-error exemption covers only ERRORs with a wamp.* URI") {
+    // Under a strict default key, a plaintext EVENT, INVOCATION or RESULT is refused even on a
+    // wamp.* URI: a router may not pass off peer data as its own.
+    cryptobox_codec callee(responder_ring(""));
+    cryptobox_codec caller(originator_ring(""));
+    auto plaintext = [](cryptobox_codec& c, pk kind, const std::string& uri) {
+      wire::payload data{value::array({"data"}), nullptr, std::nullopt};
+      call_context ctx;
+      return payload_errc([&] { c.decode(kind, uri, value::object(), data, ctx); });
+    };
+    CHECK(plaintext(callee, pk::event, "wamp.session.on_join") == errc::plaintext_refused);
+    CHECK(plaintext(callee, pk::invocation, "wamp.x.proc") == errc::plaintext_refused);
+    CHECK(plaintext(caller, pk::result, "wamp.x.proc") == errc::plaintext_refused);
+    CHECK(plaintext(caller, pk::result_error, "wampx.error") == errc::plaintext_refused);
+    CHECK(plaintext(caller, pk::result_error, "wamp.error.canceled") == std::nullopt);
+  }
+
   TEST_CASE("encryption_required instead of plaintext") {
     key_ring ring;
     ring.require_encryption("com.secret.");
@@ -510,6 +527,62 @@ TEST_SUITE("codec.cryptobox.attacks") {
     call_context rctx;
     CHECK(payload_errc([&] { p.responder.decode(pk::event, topic, options, data, rctx); }) ==
           errc::decryption_failed);
+
+    // A router that rewrites the envelope's URI (topic, procedure, error URI) to another one
+    // under the same key: the inner URI gives it away, for every kind of incoming payload.
+    auto forged = [](cryptobox_codec& c, pk kind, const std::string& uri, wire::payload data,
+                     call_context ctx) {
+      const wire::payload before = data;
+      const auto code = payload_errc([&] { c.decode(kind, uri, enc_details(), data, ctx); });
+      CHECK(data == before);
+      return code;
+    };
+    CHECK(forged(p.responder, pk::event, topic + ".forged", p.publish(topic), {}) ==
+          errc::uri_mismatch);
+
+    value copts = value::object();
+    wire::payload call = vector_args();
+    call_context caller;
+    p.originator.encode(pk::call, proc, copts, call, caller);
+    CHECK(forged(p.responder, pk::invocation, proc + ".forged", call, {}) == errc::uri_mismatch);
+
+    call_context callee;
+    p.responder.decode(pk::invocation, proc, copts, call, callee);
+    value yopts = value::object();
+    wire::payload result = vector_args();
+    p.responder.encode(pk::yield, proc + ".elsewhere", yopts, result, callee);
+    CHECK(forged(p.originator, pk::result, proc, result, caller) == errc::uri_mismatch);
+
+    value eopts = value::object();
+    wire::payload err = vector_args();
+    p.responder.encode(pk::call_error, error_uri, eopts, err, callee);
+    CHECK(forged(p.originator, pk::result_error, error_uri + ".forged", err, caller) ==
+          errc::uri_mismatch);
+    // The same payloads under their true URIs decode: only the forgery was refused.
+    wire::payload genuine = err;
+    p.originator.decode(pk::result_error, error_uri, enc_details(), genuine, caller);
+    CHECK(genuine.args == vector_args().args);
+  }
+
+  TEST_CASE("the peer's call id in the binding marker is bounded (64 characters)") {
+    cryptobox_codec callee(responder_ring());
+    auto invocation_with_cid = [&](const std::string& cid, call_context& ctx) {
+      const std::string inner =
+          R"({"uri":"com.example.proc","args":[1],"wbx":{"t":"call","cid":")" + cid + R"("}})";
+      wire::payload data{nullptr, nullptr, seal(inner)};
+      return payload_errc([&] { callee.decode(pk::invocation, proc, enc_details(), data, ctx); });
+    };
+    call_context longest;
+    CHECK(invocation_with_cid(std::string(64, 'a'), longest) == std::nullopt);
+    CHECK(longest.binding == std::string(64, 'a'));
+    for (std::size_t size : {65u, 1000u, 100000u}) {
+      CAPTURE(size);
+      call_context ctx;
+      CHECK(invocation_with_cid(std::string(size, 'a'), ctx) == errc::invalid_payload);
+      CHECK(ctx.binding.empty());
+    }
+    call_context empty;
+    CHECK(invocation_with_cid("", empty) == errc::invalid_payload);
   }
 
   TEST_CASE("replay cache expiry follows the steady clock: a wall clock stepped forward and back") {

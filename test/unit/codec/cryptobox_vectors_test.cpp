@@ -122,10 +122,13 @@ TEST_SUITE("codec.vectors") {
         "2e6578616d706c652e746f7069635875" + payload;
     const wire::message m = our_outgoing_messages().at("PUBLISH");
     CHECK(wire::serialize_message(serializer_kind::json, m) == json);
-    CHECK(hex(wire::serialize_message(serializer_kind::msgpack, m).data(), 180) == msgpack);
-    CHECK(hex(wire::serialize_message(serializer_kind::cbor, m).data(), 180) == cbor);
-    CHECK(wire::serialize_message(serializer_kind::msgpack, m).size() == 180);
-    CHECK(wire::serialize_message(serializer_kind::cbor, m).size() == 180);
+    // The whole output, whatever its size: a shorter or longer one differs from the vector.
+    const std::string ours_msgpack = wire::serialize_message(serializer_kind::msgpack, m);
+    const std::string ours_cbor = wire::serialize_message(serializer_kind::cbor, m);
+    CHECK(hex(ours_msgpack.data(), ours_msgpack.size()) == msgpack);
+    CHECK(hex(ours_cbor.data(), ours_cbor.size()) == cbor);
+    CHECK(ours_msgpack.size() == 180);
+    CHECK(ours_cbor.size() == 180);
   }
 
   TEST_CASE("vectors file: PUBLISH, CALL, YIELD, ERROR byte for byte in all serializers") {

@@ -11,6 +11,9 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace wampbox::test {
 
@@ -127,15 +130,26 @@ struct fixture {
     return sub;
   }
 
+  /// Registers `uri`, answers REGISTERED with registration id 777, and REQUIREs that the
+  /// session completed the registration; returns the id the session reported.
   wire::id register_procedure(const std::string& uri, invocation_handler h) {
-    s.async_register(uri, std::move(h), {}, [](std::exception_ptr e, registration) {
-      REQUIRE_FALSE(e);
+    std::optional<registration> registered;
+    std::exception_ptr failed;
+    s.async_register(uri, std::move(h), {}, [&](std::exception_ptr e, registration r) {
+      failed = e;
+      registered = std::move(r);
     });
     settle();
+    REQUIRE(last()[0] == 64);
+    CHECK(last()[3] == uri);
     const auto request = last()[1];
     router->push(value::array({65, request, 777}));
     settle();
-    return 777;
+    REQUIRE_MESSAGE(registered, "the registration never completed");
+    REQUIRE_FALSE(failed);
+    CHECK(registered->procedure == uri);
+    CHECK(registered->id == 777);
+    return registered->id;
   }
 };
 
@@ -150,5 +164,26 @@ inline boost::system::error_code code_of(std::exception_ptr e) {
     return {};
   }
 }
+
+/// A payload codec recording the hook calls; can be told to refuse one kind.
+struct recording_codec final : codec::payload_codec {
+  std::vector<std::pair<codec::payload_kind, std::string>> calls;
+  std::optional<codec::payload_kind> refuse;
+
+  void encode(codec::payload_kind kind, std::string_view uri, value& options, wire::payload&,
+              codec::call_context&) override {
+    calls.emplace_back(kind, std::string(uri));
+    if (refuse == kind) throw payload_error(errc::encryption_required, "no key");
+    options["hooked"] = true;
+  }
+  void decode(codec::payload_kind kind, std::string_view uri, const value&, wire::payload& data,
+              codec::call_context& call) override {
+    calls.emplace_back(kind, std::string(uri));
+    if (refuse == kind) throw payload_error(errc::decryption_failed, "bad tag");
+    call.encrypted = true;
+    data.args = value::array({"decoded"});
+    data.opaque.reset();  // decoded: a payload left opaque is handed over as binary
+  }
+};
 
 }  // namespace wampbox::test

@@ -7,31 +7,6 @@
 using namespace wampbox;
 using namespace wampbox::test;
 
-namespace {
-
-/// A payload codec recording the hook calls; can be told to refuse one kind.
-struct recording_codec final : codec::payload_codec {
-  std::vector<std::pair<codec::payload_kind, std::string>> calls;
-  std::optional<codec::payload_kind> refuse;
-
-  void encode(codec::payload_kind kind, std::string_view uri, value& options, wire::payload&,
-              codec::call_context&) override {
-    calls.emplace_back(kind, std::string(uri));
-    if (refuse == kind) throw payload_error(errc::encryption_required, "no key");
-    options["hooked"] = true;
-  }
-  void decode(codec::payload_kind kind, std::string_view uri, const value&, wire::payload& data,
-              codec::call_context& call) override {
-    calls.emplace_back(kind, std::string(uri));
-    if (refuse == kind) throw payload_error(errc::decryption_failed, "bad tag");
-    call.encrypted = true;
-    data.args = value::array({"decoded"});
-    data.opaque.reset();  // decoded: a payload left opaque is handed over as binary
-  }
-};
-
-}  // namespace
-
 TEST_CASE("HELLO announces the four roles; payload features are the codec's to announce") {
   fixture plain;
   plain.join();

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <wampbox/wire/serializer.hpp>
 
+#include "../test_data.hpp"
 #include "wire_test_util.hpp"
 
 using namespace wampbox;
@@ -112,13 +113,7 @@ std::optional<std::size_t> opaque_position(std::uint64_t code) {
 }  // namespace
 
 TEST_CASE("conformance: WAMP testsuite singlemessage samples") {
-  const fs::path root = fs::path(WAMPBOX_TEST_DATA_DIR) / "wamp-testsuite" / "singlemessage";
-  REQUIRE_MESSAGE(fs::exists(root), root << " is missing (test/data is part of the repository)");
-  std::vector<fs::path> files;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.path().extension() == ".json") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  REQUIRE(!files.empty());
+  const std::vector<fs::path> files = wampbox::test_data::testsuite_files("singlemessage");
 
   int parsed = 0, byte_exact = 0, validations = 0;
   std::vector<std::string> skipped;

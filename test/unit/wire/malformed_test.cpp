@@ -4,6 +4,7 @@
 #include <wampbox/wire/serializer.hpp>
 
 #include "wire_test_util.hpp"
+#include "../allocation_probe.hpp"
 
 using namespace wampbox;
 using namespace wampbox::wire;
@@ -141,14 +142,39 @@ TEST_CASE("malformed: huge length prefixes do not allocate or crash") {
       "815b00000000ffffffff01",  // [bytes of 4G]
       "9a7fffffff",              // array of 2G elements
   };
-  for (const char* hex : msgpack_cases) {
+  // A lying length must be refused before anything is reserved for it: everything a parse of
+  // these few bytes may request together stays far below the smallest lie (2 GiB).
+  constexpr std::size_t budget = 64 * 1024;
+  auto check = [&](serializer_kind s, const char* hex) {
     CAPTURE(hex);
-    CHECK(parse_errc(serializer_kind::msgpack, from_hex(hex)) == errc::malformed_message);
+    const std::string bytes = from_hex(hex);
+    errc code{};
+    std::size_t total = 0, largest = 0;
+    {
+      wampbox::test::allocation_probe probe;
+      code = parse_errc(s, bytes);
+      total = probe.total();
+      largest = probe.largest();
+    }
+    CHECK(code == errc::malformed_message);
+    CHECK(largest <= budget);
+    CHECK(total <= budget);
+  };
+  for (const char* hex : msgpack_cases) check(serializer_kind::msgpack, hex);
+  for (const char* hex : cbor_cases) check(serializer_kind::cbor, hex);
+
+  // Positive control: the probe does see a parse that allocates (a 1 MiB binary).
+  std::size_t largest = 0;
+  {
+    const std::string big =
+        serialize_message(serializer_kind::msgpack,
+                          event_message{5, 6, value::object(),
+                                        {.args = value::array({make_binary(bytes(1 << 20, 7))})}});
+    wampbox::test::allocation_probe probe;
+    (void)parse_message(serializer_kind::msgpack, big);
+    largest = probe.largest();
   }
-  for (const char* hex : cbor_cases) {
-    CAPTURE(hex);
-    CHECK(parse_errc(serializer_kind::cbor, from_hex(hex)) == errc::malformed_message);
-  }
+  CHECK(largest >= std::size_t{1} << 20);
 }
 
 TEST_CASE("malformed: too-deep nesting in every format") {
@@ -198,15 +224,22 @@ TEST_CASE("malformed: random mutations never escape as anything but protocol_err
         if (bytes.empty()) bytes = "x";
       }
       try {
-        (void)parse_message(s, bytes);
+        // An accepted mutant must be a real message: written out and read back, it is written
+        // out the same (bytes, not values, so that a NaN compares equal to itself).
+        const std::string written = serialize_message(s, parse_message(s, bytes));
+        CHECK(serialize_message(s, parse_message(s, written)) == written);
         ++accepted;
       } catch (const protocol_error&) {
         ++rejected;
       } catch (const std::exception& e) {
         FAIL("non-protocol_error exception: " << e.what());
+      } catch (...) {
+        FAIL("an exception that is not even a std::exception");
       }
     }
   }
-  CHECK(rejected > 0);
+  // Each format saw all its mutants (5000 each), and most mutants are invalid.
+  CHECK(rejected + accepted == 3 * 5000);
+  CHECK(rejected > accepted);
   MESSAGE("mutations: " << rejected << " rejected, " << accepted << " still valid");
 }
