@@ -66,7 +66,6 @@ key_ring ring_for(key_role role) {
   return ring;
 }
 
-
 struct row {
   std::string name;
   double per_second;
@@ -84,7 +83,8 @@ void print_row(const row& r, double limit, std::size_t size = 0) {
 /// One serialized PUBLISH turned into the EVENT the router would forward.
 std::string as_event(serializer_kind s, wire::message publish, wire::id publication) {
   auto& p = std::get<wire::publish_message>(publish);
-  return wire::serialize_message(s, wire::event_message{9001, publication, p.options, std::move(p.data)});
+  return wire::serialize_message(
+      s, wire::event_message{9001, publication, p.options, std::move(p.data)});
 }
 
 }  // namespace
@@ -92,9 +92,10 @@ std::string as_event(serializer_kind s, wire::message publish, wire::id publicat
 int main(int argc, char** argv) {
   if (argc > 1) seconds_per_cell = std::atof(argv[1]);
   if (sodium_init() < 0) return 1;
-  std::printf("cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of\n"
-              "the limit (randombytes nonce + crypto_box_easy_afternm of the inner plaintext)\n",
-              seconds_per_cell);
+  std::printf(
+      "cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of\n"
+      "the limit (randombytes nonce + crypto_box_easy_afternm of the inner plaintext)\n",
+      seconds_per_cell);
 
   struct overhead {
     std::size_t size;
@@ -147,13 +148,11 @@ int main(int argc, char** argv) {
       (s == serializer_kind::json ? o.json : o.msgpack) =
           static_cast<long>(enc_bytes.size()) - static_cast<long>(plain_bytes.size());
 
-      print_row({ser + " plaintext encode", rate([&] {
-                   sink = wire::serialize_message(s, make_publish(false)).size();
-                 })},
+      print_row({ser + " plaintext encode",
+                 rate([&] { sink = wire::serialize_message(s, make_publish(false)).size(); })},
                 limit);
-      print_row({ser + " encrypt + serialize PUBLISH", rate([&] {
-                   sink = wire::serialize_message(s, make_publish(true)).size();
-                 })},
+      print_row({ser + " encrypt + serialize PUBLISH",
+                 rate([&] { sink = wire::serialize_message(s, make_publish(true)).size(); })},
                 limit, size);
 
       const std::string plain_event = as_event(s, make_publish(false), 1);
@@ -164,9 +163,11 @@ int main(int argc, char** argv) {
                 limit);
 
       std::vector<std::string> events;
-      for (std::size_t i = 0; i < event_pool; ++i) events.push_back(as_event(s, make_publish(true), i + 1));
+      for (std::size_t i = 0; i < event_pool; ++i)
+        events.push_back(as_event(s, make_publish(true), i + 1));
       cryptobox_options sub_options;
-      sub_options.replay_cache_size = event_pool - 1;  // each nonce is evicted before it comes round again
+      sub_options.replay_cache_size =
+          event_pool - 1;  // each nonce is evicted before it comes round again
       cryptobox_codec subscriber(ring_for(key_role::responder), sub_options);
       std::size_t next = 0;
       print_row({ser + " parse + decrypt EVENT", rate([&] {
@@ -184,7 +185,8 @@ int main(int argc, char** argv) {
   std::printf("\nwire overhead of encryption, bytes per PUBLISH (encrypted - plaintext)\n");
   std::printf("  %-10s %10s %10s\n", "payload", "json", "msgpack");
   for (const auto& o : overheads) std::printf("  %-10zu %10ld %10ld\n", o.size, o.json, o.msgpack);
-  std::printf("\ngoals at 1 KiB: encrypt + serialize >= 50%% of the limit, parse + decrypt >= 35%%\n");
+  std::printf(
+      "\ngoals at 1 KiB: encrypt + serialize >= 50%% of the limit, parse + decrypt >= 35%%\n");
   for (const auto& [name, share] : goal_rows) {
     const bool encode = name.find("encrypt") != std::string::npos;
     std::printf("  %-34s %6.1f%%  %s\n", name.c_str(), share,

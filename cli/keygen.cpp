@@ -3,8 +3,8 @@
 #include <wampbox/codec/key_ring.hpp>
 #include <wampbox/wire/serializer.hpp>
 
-#include <sodium.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,8 +42,8 @@ int run_keygen(const keygen_options& opts, std::ostream& out) {
     text += ":{\"originator_priv\":\"" + pair.private_key + "\",\"responder_priv\":\"" +
             pair.private_key + "\",\"policy\":\"strict\"}}\n";
   } else {
-    text = "{\"private_key\":\"" + pair.private_key + "\",\"public_key\":\"" +
-           pair.public_key + "\"}\n";
+    text = "{\"private_key\":\"" + pair.private_key + "\",\"public_key\":\"" + pair.public_key +
+           "\"}\n";
   }
   int code = exit_ok;
   if (opts.out_file.empty())

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   app.footer(
       "URLs: ws://host:port/path (WebSocket), rs://host:port (RawSocket over TCP),\n"
       "      unix:///path/to/socket (RawSocket over a Unix socket). Default: $WAMPBOX_URL or\n"
-      "      " + opts.url + ".\n"
+      "      " +
+      opts.url +
+      ".\n"
       "ARGs are parsed as JSON when they are valid JSON, else taken as strings.\n"
       "Binary values print as \"\\u0000\" + base64 (Autobahn's JSON convention).\n"
       "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox) and\n"
@@ -61,8 +63,7 @@ int main(int argc, char** argv) {
 
   auto* reg = app.add_subcommand("register", "register a procedure and answer calls");
   reg->add_option("procedure", opts.uri, "procedure URI")->required();
-  reg->add_flag("--echo", opts.echo, "answer every call with its own args and kwargs")
-      ->required();
+  reg->add_flag("--echo", opts.echo, "answer every call with its own args and kwargs")->required();
   reg->add_option("--count", opts.count, "exit after N calls (0: run until Ctrl-C)");
 
   keygen_options keygen_opts;

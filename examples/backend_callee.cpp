@@ -20,8 +20,7 @@ asio::awaitable<void> run(example::arguments args) {
     if (!call.args.is_array() || call.args.empty() || !call.args[0].is_string())
       throw wamp_error("com.example.error.invalid_argument", value::array({"expected a name"}));
     const auto it = balances.find(call.args[0].get<std::string>());
-    if (it == balances.end())
-      throw wamp_error("com.example.error.unknown_account", call.args);
+    if (it == balances.end()) throw wamp_error("com.example.error.unknown_account", call.args);
     call_result result;
     result.args = value::array({it->second});
     result.kwargs = {{"currency", "EUR"}, {"encrypted_request", call.encrypted}};

@@ -1,7 +1,6 @@
 // Calls the backend: the arguments and the result (or the error) travel encrypted.
 #include "common.hpp"
 
-
 namespace asio = boost::asio;
 using namespace wampbox;
 
@@ -12,8 +11,8 @@ asio::awaitable<void> run(example::arguments args) {
     value who = value::array();
     who.push_back(name);
     try {
-      auto result = co_await s.async_call("com.example.backend.balance", std::move(who), nullptr,
-                                          {});
+      auto result =
+          co_await s.async_call("com.example.backend.balance", std::move(who), nullptr, {});
       std::cout << "caller: " << name << " has " << result.args[0] << ' '
                 << result.kwargs["currency"].get<std::string>()
                 << (result.encrypted ? " (answer was end-to-end encrypted)" : "") << '\n';

@@ -17,7 +17,8 @@ class category final : public boost::system::error_category {
       case errc::invalid_url: return "invalid URL";
       case errc::handshake_failed: return "transport handshake failed";
       case errc::serializer_unsupported: return "serializer not supported by the router";
-      case errc::max_length_unacceptable: return "maximum message length unacceptable to the router";
+      case errc::max_length_unacceptable:
+        return "maximum message length unacceptable to the router";
       case errc::use_of_reserved_bits: return "router reports use of reserved bits";
       case errc::connection_limit: return "router connection limit reached";
       case errc::transport_closed: return "transport closed";
@@ -94,6 +95,9 @@ std::string payload_error::uri() const {
 }
 
 wamp_error::wamp_error(std::string uri, nlohmann::json args, nlohmann::json kwargs, errc code)
-    : error(make_error_code(code), uri, verbatim{}), uri_(std::move(uri)), args_(std::move(args)), kwargs_(std::move(kwargs)) {}
+    : error(make_error_code(code), uri, verbatim{}),
+      uri_(std::move(uri)),
+      args_(std::move(args)),
+      kwargs_(std::move(kwargs)) {}
 
 }  // namespace wampbox

@@ -16,38 +16,38 @@ namespace wampbox {
 /// Error conditions raised by wampbox itself (not by the network stack).
 enum class errc {
   // wire
-  malformed_message = 1,   ///< bytes that do not parse as the serializer's format
-  invalid_message,         ///< parses, but is not a valid WAMP message (wrong types, length, code)
-  unknown_message_type,    ///< a message code wampbox does not know
-  message_too_large,       ///< above the negotiated or configured maximum size
+  malformed_message = 1,  ///< bytes that do not parse as the serializer's format
+  invalid_message,        ///< parses, but is not a valid WAMP message (wrong types, length, code)
+  unknown_message_type,   ///< a message code wampbox does not know
+  message_too_large,      ///< above the negotiated or configured maximum size
   // transport
-  invalid_url,             ///< the URL names no supported transport or address
-  handshake_failed,        ///< the peer refused or botched the transport handshake
-  serializer_unsupported,  ///< the router does not speak the requested serializer
-  max_length_unacceptable, ///< RawSocket: the router refused the maximum length
-  use_of_reserved_bits,    ///< RawSocket: the router complains of reserved bits
-  connection_limit,        ///< RawSocket: the router has too many connections
-  transport_closed,        ///< the transport closed while an operation was pending
+  invalid_url,              ///< the URL names no supported transport or address
+  handshake_failed,         ///< the peer refused or botched the transport handshake
+  serializer_unsupported,   ///< the router does not speak the requested serializer
+  max_length_unacceptable,  ///< RawSocket: the router refused the maximum length
+  use_of_reserved_bits,     ///< RawSocket: the router complains of reserved bits
+  connection_limit,         ///< RawSocket: the router has too many connections
+  transport_closed,         ///< the transport closed while an operation was pending
   // session
-  not_joined,              ///< the operation needs an established session
-  already_joined,          ///< join while a session is open
-  session_aborted,         ///< the router sent ABORT
-  session_closed,          ///< the session ended (GOODBYE or transport loss) with the operation pending
-  protocol_violation,      ///< the peer broke the WAMP protocol
-  wamp_error,              ///< the router or a peer answered with a WAMP ERROR
-  authentication_failed,   ///< a CHALLENGE could not be answered
+  not_joined,          ///< the operation needs an established session
+  already_joined,      ///< join while a session is open
+  session_aborted,     ///< the router sent ABORT
+  session_closed,      ///< the session ended (GOODBYE or transport loss) with the operation pending
+  protocol_violation,  ///< the peer broke the WAMP protocol
+  wamp_error,          ///< the router or a peer answered with a WAMP ERROR
+  authentication_failed,  ///< a CHALLENGE could not be answered
   // payload codec (encryption)
-  encryption_required,     ///< a URI configured for encryption has no usable key
-  plaintext_refused,       ///< plaintext arrived on a URI whose policy is strict
-  decryption_failed,       ///< authentication tag did not verify (tampered or wrong key)
-  no_key,                  ///< an encrypted payload arrived for a URI without a key
-  uri_mismatch,            ///< the encrypted inner URI differs from the envelope URI
-  unknown_encryption_algorithm,  ///< enc_algo other than "cryptobox"
-  unknown_encryption_serializer, ///< enc_serializer other than "json"
-  binding_mismatch,        ///< the payload belongs to another message direction or call
-  replayed_payload,        ///< a payload (nonce) already seen, or too old
-  invalid_payload,         ///< decrypted bytes are not a valid inner payload
-  invalid_key,             ///< a key is malformed (length, encoding)
+  encryption_required,            ///< a URI configured for encryption has no usable key
+  plaintext_refused,              ///< plaintext arrived on a URI whose policy is strict
+  decryption_failed,              ///< authentication tag did not verify (tampered or wrong key)
+  no_key,                         ///< an encrypted payload arrived for a URI without a key
+  uri_mismatch,                   ///< the encrypted inner URI differs from the envelope URI
+  unknown_encryption_algorithm,   ///< enc_algo other than "cryptobox"
+  unknown_encryption_serializer,  ///< enc_serializer other than "json"
+  binding_mismatch,               ///< the payload belongs to another message direction or call
+  replayed_payload,               ///< a payload (nonce) already seen, or too old
+  invalid_payload,                ///< decrypted bytes are not a valid inner payload
+  invalid_key,                    ///< a key is malformed (length, encoding)
 };
 
 /// The error category of `wampbox::errc`.

@@ -115,7 +115,8 @@ std::int64_t cryptobox_codec::now_ms() const {
 }
 
 std::int64_t cryptobox_codec::steady_ms() const {
-  const auto now = options_.steady_clock ? options_.steady_clock() : std::chrono::steady_clock::now();
+  const auto now =
+      options_.steady_clock ? options_.steady_clock() : std::chrono::steady_clock::now();
   return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
 }
 
@@ -133,7 +134,8 @@ void cryptobox_codec::random_bytes(unsigned char* out, std::size_t size) {
 
 void cryptobox_codec::encode(payload_kind kind, std::string_view uri, value& options,
                              wire::payload& data, call_context& call) {
-  if (!is_outgoing(kind)) refuse(errc::invalid_payload, "encode() called for an incoming payload kind");
+  if (!is_outgoing(kind))
+    refuse(errc::invalid_payload, "encode() called for an incoming payload kind");
   const key_ring::entry* e = ring_->find(uri);
   bool must_encrypt = e != nullptr;
   if (kind == payload_kind::yield) {
@@ -152,8 +154,8 @@ void cryptobox_codec::encode(payload_kind kind, std::string_view uri, value& opt
   }
   const unsigned char* k = e->k->shared_key(role);
   if (k == nullptr) {
-    refuse(errc::encryption_required, "the key for '" + std::string(uri) + "' has no " +
-                                          role_name(role) + " private key");
+    refuse(errc::encryption_required,
+           "the key for '" + std::string(uri) + "' has no " + role_name(role) + " private key");
   }
   if (data.opaque) refuse(errc::invalid_payload, "an opaque payload cannot be encrypted again");
   if (!options.is_object() && !options.is_null()) {
@@ -218,8 +220,9 @@ void cryptobox_codec::encrypt(payload_kind kind, std::string_view uri, const uns
   } else {
     random_bytes(box.data(), nonce_size);
   }
-  crypto_box_easy_afternm(box.data() + nonce_size, reinterpret_cast<const unsigned char*>(plain_.data()),
-                          plain_.size(), box.data(), k);
+  crypto_box_easy_afternm(box.data() + nonce_size,
+                          reinterpret_cast<const unsigned char*>(plain_.data()), plain_.size(),
+                          box.data(), k);
   if (options.is_null()) options = value::object();
   options["enc_algo"] = "cryptobox";
   options["enc_serializer"] = "json";
@@ -231,7 +234,8 @@ void cryptobox_codec::encrypt(payload_kind kind, std::string_view uri, const uns
 
 void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const value& details,
                              wire::payload& data, call_context& call) {
-  if (is_outgoing(kind)) refuse(errc::invalid_payload, "decode() called for an outgoing payload kind");
+  if (is_outgoing(kind))
+    refuse(errc::invalid_payload, "decode() called for an outgoing payload kind");
   const key_ring::entry* e = ring_->find(uri);
   const auto algo = details.is_object() ? details.find("enc_algo") : details.end();
   if (!details.is_object() || algo == details.end()) {
@@ -261,7 +265,8 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
            "the key for '" + std::string(uri) + "' has no " + role_name(role) + " private key");
   }
   const bytes& box = *data.opaque;
-  if (box.size() < nonce_size + mac_size) refuse(errc::decryption_failed, "encrypted payload too short");
+  if (box.size() < nonce_size + mac_size)
+    refuse(errc::decryption_failed, "encrypted payload too short");
 
   value inner;
   {
@@ -291,8 +296,8 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
     refuse(errc::invalid_payload, "decrypted payload has no \"uri\" string");
   }
   if (inner_uri->get_ref<const std::string&>() != uri) {
-    refuse(errc::uri_mismatch, "encrypted payload was made for another URI than '" +
-                                   std::string(uri) + "'");
+    refuse(errc::uri_mismatch,
+           "encrypted payload was made for another URI than '" + std::string(uri) + "'");
   }
   const auto args = inner.find("args");
   const auto kwargs = inner.find("kwargs");
@@ -318,19 +323,22 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
                                          " payload (reflected or re-routed)");
     }
     const auto cid = wbx->find("cid");
-    if (cid != wbx->end() && (!cid->is_string() || !valid_call_id(cid->get_ref<const std::string&>()))) {
+    if (cid != wbx->end() &&
+        (!cid->is_string() || !valid_call_id(cid->get_ref<const std::string&>()))) {
       refuse(errc::invalid_payload, "decrypted \"wbx.cid\" is not a call id");
     }
     if (kind == payload_kind::invocation && cid != wbx->end()) {
       call_id = cid->get_ref<const std::string&>();
     }
-    if ((kind == payload_kind::result || kind == payload_kind::result_error) && !call.binding.empty() &&
+    if ((kind == payload_kind::result || kind == payload_kind::result_error) &&
+        !call.binding.empty() &&
         (cid == wbx->end() || cid->get_ref<const std::string&>() != call.binding)) {
       refuse(errc::binding_mismatch, "encrypted answer belongs to another call");
     }
     const auto ts = wbx->find("ts");
     if (ts != wbx->end()) {
-      if (!ts->is_number_integer()) refuse(errc::invalid_payload, "decrypted \"wbx.ts\" is not an integer");
+      if (!ts->is_number_integer())
+        refuse(errc::invalid_payload, "decrypted \"wbx.ts\" is not an integer");
       const std::int64_t window = options_.replay_window.count();
       const std::int64_t sent = ts->get<std::int64_t>();
       if (options_.replay_protection && (sent < now - window || sent > now + window)) {
@@ -343,7 +351,8 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   std::copy_n(box.begin(), nonce_size, n.begin());
   if (options_.replay_protection) {
     const std::int64_t steady_now = steady_ms();
-    if (seen(n, steady_now)) refuse(errc::replayed_payload, "encrypted payload was already received");
+    if (seen(n, steady_now))
+      refuse(errc::replayed_payload, "encrypted payload was already received");
     remember(n, steady_now);
   }
   data.args = args != inner.end() ? std::move(*args) : value();

@@ -4,8 +4,8 @@
 
 #include <wampbox/error.hpp>
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -67,11 +67,10 @@ void decode_key(std::optional<std::string_view> b64, const char* field, stack_se
   std::array<unsigned char, 96> buf{};
   std::size_t len = 0;
   const char* end = nullptr;
-  const bool decoded =
-      b64->size() <= 128 &&
-      sodium_base642bin(buf.data(), buf.size(), b64->data(), b64->size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_ORIGINAL) == 0 &&
-      end == b64->data() + b64->size();
+  const bool decoded = b64->size() <= 128 &&
+                       sodium_base642bin(buf.data(), buf.size(), b64->data(), b64->size(), nullptr,
+                                         &len, &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+                       end == b64->data() + b64->size();
   if (decoded && len == key_size) std::copy_n(buf.begin(), key_size, out.bytes.begin());
   sodium_memzero(buf.data(), buf.size());
   if (!decoded && b64->size() <= 128) {
@@ -90,7 +89,8 @@ void resolve_public(const stack_secret& priv, const stack_secret& given_pub, con
   if (priv.present) {
     crypto_scalarmult_base(pub.bytes.data(), priv.bytes.data());
     pub.present = true;
-    if (given_pub.present && sodium_memcmp(pub.bytes.data(), given_pub.bytes.data(), key_size) != 0) {
+    if (given_pub.present &&
+        sodium_memcmp(pub.bytes.data(), given_pub.bytes.data(), key_size) != 0) {
       throw bad_key{std::string(pub_field) + " does not belong to the matching private key"};
     }
   } else if (given_pub.present) {
@@ -313,7 +313,8 @@ key_ring build_ring(const nlohmann::json& doc, std::string_view source) {
   auto fail = [&](const std::string& where, const std::string& why) -> error {
     return error(errc::invalid_key, std::string(source) + ": " + where + why);
   };
-  if (!doc.is_object()) throw fail("", "the top level must be a JSON object {\"<uri prefix>\": {...}}");
+  if (!doc.is_object())
+    throw fail("", "the top level must be a JSON object {\"<uri prefix>\": {...}}");
   key_ring ring;
   for (const auto& [prefix, spec] : doc.items()) {
     const std::string where = "entry \"" + prefix + "\": ";
@@ -344,7 +345,8 @@ key_ring build_ring(const nlohmann::json& doc, std::string_view source) {
       if (!val.is_string()) throw fail(where, "\"" + name + "\" must be a Base64 string or null");
       fields[static_cast<std::size_t>(f - key_fields.begin())] = val.get_ref<const std::string&>();
     }
-    const bool any_key = std::any_of(fields.begin(), fields.end(), [](auto& f) { return f.has_value(); });
+    const bool any_key =
+        std::any_of(fields.begin(), fields.end(), [](auto& f) { return f.has_value(); });
     if (!any_key) {
       if (policy == key_policy::lax) throw fail(where, "a \"lax\" entry needs keys");
       ring.require_encryption(prefix);

@@ -93,8 +93,11 @@ void session_impl::on_registration_revoked(const value& details) {
 void session_impl::on_invocation(wire::invocation_message& m) {
   auto it = registrations_.find(m.registration);
   if (it == registrations_.end()) {
-    send_quietly(wire::error_message{message_type::invocation, m.request, value::object(),
-                                     "wamp.error.no_such_registration", {}});
+    send_quietly(wire::error_message{message_type::invocation,
+                                     m.request,
+                                     value::object(),
+                                     "wamp.error.no_such_registration",
+                                     {}});
     return;
   }
   auto state = std::make_shared<pending_invocation>();
@@ -109,12 +112,16 @@ void session_impl::on_invocation(wire::invocation_message& m) {
   } catch (const payload_error& e) {
     // Refusal carries no payload, so it cannot leak anything in plaintext.
     state->answered = true;
-    send_quietly(wire::error_message{message_type::invocation, m.request, value::object(),
-                                     e.uri(), {value::array({e.what()}), nullptr, {}}});
+    send_quietly(wire::error_message{message_type::invocation,
+                                     m.request,
+                                     value::object(),
+                                     e.uri(),
+                                     {value::array({e.what()}), nullptr, {}}});
     return;
   }
-  invocation inv{state->procedure, m.registration, m.request, std::move(m.data.args),
-                 std::move(m.data.kwargs), std::move(m.details), state->context.encrypted};
+  invocation inv{state->procedure,        m.registration,           m.request,
+                 std::move(m.data.args),  std::move(m.data.kwargs), std::move(m.details),
+                 state->context.encrypted};
   invocations_[m.request] = state;
   auto handler = it->second.handler;  // the handler may unregister itself
   responder r(std::move(state));
@@ -130,8 +137,8 @@ void session_impl::on_interrupt(const wire::interrupt_message& m) {
   if (!node) return;
   if (auto inv = node.mapped().lock(); inv && !inv->answered) {
     inv->interrupted = true;
-    send_quietly(wire::error_message{message_type::invocation, m.request, value::object(),
-                                     "wamp.error.canceled", {}});
+    send_quietly(wire::error_message{
+        message_type::invocation, m.request, value::object(), "wamp.error.canceled", {}});
   }
 }
 
@@ -159,13 +166,16 @@ void session_impl::answer_error(pending_invocation& inv, std::string uri, value 
                                 value kwargs) {
   if (inv.interrupted) return;
   invocations_.erase(inv.request);
-  wire::error_message msg{message_type::invocation, inv.request, value::object(), std::move(uri),
-                          {}};
+  wire::error_message msg{
+      message_type::invocation, inv.request, value::object(), std::move(uri), {}};
   try {
     msg.data = encode_payload(*codec_, codec::payload_kind::call_error, msg.error, msg.details,
                               std::move(args), std::move(kwargs), inv.context);
   } catch (const payload_error& e) {
-    msg = wire::error_message{message_type::invocation, inv.request, value::object(), e.uri(),
+    msg = wire::error_message{message_type::invocation,
+                              inv.request,
+                              value::object(),
+                              e.uri(),
                               {}};  // without the payload that could not be protected
   } catch (const std::exception& e) {
     msg.data = {value::array({e.what()}), nullptr, {}};
@@ -195,11 +205,11 @@ void responder::progress(call_result result) {
 
 void responder::error(std::string uri, value args, value kwargs) {
   if (state_->answered.exchange(true)) return;
-  detail::hand_over(state_, [uri = std::move(uri), args = std::move(args),
-                             kwargs = std::move(kwargs)](detail::session_impl& s,
-                                                         detail::pending_invocation& inv) mutable {
-    s.answer_error(inv, std::move(uri), std::move(args), std::move(kwargs));
-  });
+  detail::hand_over(state_,
+                    [uri = std::move(uri), args = std::move(args), kwargs = std::move(kwargs)](
+                        detail::session_impl& s, detail::pending_invocation& inv) mutable {
+                      s.answer_error(inv, std::move(uri), std::move(args), std::move(kwargs));
+                    });
 }
 
 void responder::fail(std::exception_ptr exception) {

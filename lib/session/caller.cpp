@@ -30,8 +30,8 @@ void pending_call::complete(session_impl& self, std::exception_ptr e, wire::mess
     try {
       decode_payload(*self.codec_, codec::payload_kind::result_error, err->error, err->details,
                      err->data, context);
-      done(std::make_exception_ptr(wamp_error(err->error, std::move(err->data.args),
-                                              std::move(err->data.kwargs))),
+      done(std::make_exception_ptr(
+               wamp_error(err->error, std::move(err->data.args), std::move(err->data.kwargs))),
            {});
     } catch (...) {
       done(std::current_exception(), {});
@@ -94,15 +94,14 @@ operation_ref session_impl::call(std::string procedure, value args, value kwargs
     self.send_quietly(wire::cancel_message{id, value{{"mode", mode_name(mode)}}});
     return {};
   };
-  return request(id, std::move(msg), wire::message_type::call,
-                 [pending](session_impl& self, std::exception_ptr e, wire::message* answer) {
-                   pending->complete(self, e, answer);
-                 },
-                 std::move(cancel));
+  return request(
+      id, std::move(msg), wire::message_type::call,
+      [pending](session_impl& self, std::exception_ptr e, wire::message* answer) {
+        pending->complete(self, e, answer);
+      },
+      std::move(cancel));
 }
 
-void session_impl::fail_request(wire::id id, std::exception_ptr e) {
-  requests_.fail(*this, id, e);
-}
+void session_impl::fail_request(wire::id id, std::exception_ptr e) { requests_.fail(*this, id, e); }
 
 }  // namespace wampbox::detail

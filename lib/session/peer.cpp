@@ -35,8 +35,8 @@ std::exception_ptr connect_error(boost::system::error_code ec, const std::string
 
 std::exception_ptr canceled(boost::system::error_code why, std::chrono::milliseconds limit) {
   if (why == asio::error::timed_out)
-    return make_error(why, "no answer from the router within " + std::to_string(limit.count()) +
-                               " ms");
+    return make_error(why,
+                      "no answer from the router within " + std::to_string(limit.count()) + " ms");
   return make_error(why, "operation canceled");
 }
 
@@ -132,10 +132,10 @@ void session_impl::send(wire::message m, done_handler written) {
     written(std::current_exception());
     return;
   }
-  transport_->async_send(std::move(bytes), [written = std::move(written)](
-                                               boost::system::error_code ec) {
-    written(ec ? make_error(ec, "cannot send to the router: " + ec.message()) : nullptr);
-  });
+  transport_->async_send(
+      std::move(bytes), [written = std::move(written)](boost::system::error_code ec) {
+        written(ec ? make_error(ec, "cannot send to the router: " + ec.message()) : nullptr);
+      });
 }
 
 void session_impl::send_quietly(wire::message m) {
@@ -155,7 +155,7 @@ operation_ref session_impl::request(wire::id id, wire::message m, wire::message_
 }
 
 std::unique_ptr<asio::steady_timer> session_impl::deadline_for(operation_ref op,
-                                                                std::chrono::milliseconds fallback) {
+                                                               std::chrono::milliseconds fallback) {
   const auto limit = timeout_.count() > 0 ? timeout_ : fallback;
   if (limit.count() <= 0) return nullptr;
   auto timer = std::make_unique<asio::steady_timer>(executor_, limit);
@@ -167,23 +167,23 @@ std::unique_ptr<asio::steady_timer> session_impl::deadline_for(operation_ref op,
 }
 
 void session_impl::receive_next() {
-  transport_->async_receive([self = shared_from_this(), t = transport_](
-                                boost::system::error_code ec, std::string bytes) {
-    if (self->transport_ != t) return;  // a stale read of a transport already replaced
-    if (ec) {
-      self->end(make_error(ec, "connection to the router lost: " + ec.message()));
-      return;
-    }
-    wire::message m;
-    try {
-      m = wire::parse_message(t->serializer(), bytes);
-    } catch (const protocol_error& e) {
-      self->violation(e.what());
-      return;
-    }
-    self->dispatch(std::move(m));
-    if (self->transport_ == t) self->receive_next();
-  });
+  transport_->async_receive(
+      [self = shared_from_this(), t = transport_](boost::system::error_code ec, std::string bytes) {
+        if (self->transport_ != t) return;  // a stale read of a transport already replaced
+        if (ec) {
+          self->end(make_error(ec, "connection to the router lost: " + ec.message()));
+          return;
+        }
+        wire::message m;
+        try {
+          m = wire::parse_message(t->serializer(), bytes);
+        } catch (const protocol_error& e) {
+          self->violation(e.what());
+          return;
+        }
+        self->dispatch(std::move(m));
+        if (self->transport_ == t) self->receive_next();
+      });
 }
 
 void session_impl::violation(const std::string& what) {
@@ -249,8 +249,8 @@ void session_impl::cancel(operation_ref op, boost::system::error_code why) {
     case operation_ref::kind::join: {
       if (op.id != join_id_ || !join_cb_) return;
       auto done = std::exchange(join_cb_, nullptr);
-      send_quietly(wire::abort_message{value{{"message", "join canceled by the client"}},
-                                       "wamp.error.canceled", {}});
+      send_quietly(wire::abort_message{
+          value{{"message", "join canceled by the client"}}, "wamp.error.canceled", {}});
       end(failure);
       done(failure, {});
       return;
@@ -269,9 +269,9 @@ void session_impl::cancel(operation_ref op, boost::system::error_code why) {
 
 operation_ref session_impl::join(join_options options, result_handler<welcome_info> cb) {
   if (released_ || state_ != state::connected) {
-    cb(make_error(released_ || state_ == state::closed ? errc::session_closed
-                                                       : errc::already_joined,
-                  "join needs a connected, unjoined session"),
+    cb(make_error(
+           released_ || state_ == state::closed ? errc::session_closed : errc::already_joined,
+           "join needs a connected, unjoined session"),
        {});
     return {};
   }
@@ -279,9 +279,8 @@ operation_ref session_impl::join(join_options options, result_handler<welcome_in
   value details = {
       {"agent", std::string("wampbox/") + version_string},
       {"roles",
-       {{"publisher", role_features({{"publisher_exclusion", true},
-                                     {"publisher_identification", true}},
-                                    extra)},
+       {{"publisher",
+         role_features({{"publisher_exclusion", true}, {"publisher_identification", true}}, extra)},
         {"subscriber", role_features({{"pattern_based_subscription", true}}, extra)},
         {"caller", role_features({{"progressive_call_results", true},
                                   {"call_canceling", true},
@@ -319,8 +318,8 @@ void session_impl::on_welcome(wire::welcome_message& m) {
 }
 
 void session_impl::on_abort(wire::abort_message& m) {
-  end(std::make_exception_ptr(wamp_error(m.reason, std::move(m.data.args),
-                                         std::move(m.data.kwargs), errc::session_aborted)));
+  end(std::make_exception_ptr(wamp_error(m.reason, std::move(m.data.args), std::move(m.data.kwargs),
+                                         errc::session_aborted)));
 }
 
 void session_impl::on_challenge(wire::challenge_message& m) {
@@ -328,9 +327,9 @@ void session_impl::on_challenge(wire::challenge_message& m) {
   std::string signature;
   try {
     if (!join_options_.on_challenge)
-      throw error(errc::authentication_failed,
-                  "router asks for authentication method '" + m.auth_method +
-                      "' but no on_challenge handler is set");
+      throw error(errc::authentication_failed, "router asks for authentication method '" +
+                                                   m.auth_method +
+                                                   "' but no on_challenge handler is set");
     signature = join_options_.on_challenge(challenge{m.auth_method, m.extra});
   } catch (...) {
     send_quietly(wire::abort_message{value::object(), "wamp.error.cannot_authenticate", {}});
@@ -373,8 +372,7 @@ void session_impl::on_goodbye(wire::goodbye_message& m) {
 
 // ---------------------------------------------------------------- dispatch
 
-void session_impl::answer(wire::id request, wire::message_type kind, wire::message& m,
-                          bool final) {
+void session_impl::answer(wire::id request, wire::message_type kind, wire::message& m, bool final) {
   // False for an answer nobody waits for: that of a request canceled meanwhile.
   requests_.answer(*this, request, kind, m, final);
 }
@@ -394,8 +392,7 @@ void session_impl::dispatch(wire::message&& m) {
         case message_type::call:
         case message_type::register_:
         case message_type::unregister: return answer(e.request, e.request_type, m);
-        default:
-          return violation(std::string("ERROR for a ") + wire::message_name(e.request_type));
+        default: return violation(std::string("ERROR for a ") + wire::message_name(e.request_type));
       }
     }
     case message_type::published:
@@ -422,8 +419,7 @@ void session_impl::dispatch(wire::message&& m) {
     case message_type::invocation: return on_invocation(std::get<wire::invocation_message>(m));
     case message_type::interrupt: return on_interrupt(std::get<wire::interrupt_message>(m));
     default:
-      return violation(std::string("a router never sends ") +
-                       wire::message_name(wire::type_of(m)));
+      return violation(std::string("a router never sends ") + wire::message_name(wire::type_of(m)));
   }
 }
 

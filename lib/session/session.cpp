@@ -135,8 +135,7 @@ operation_ref session::do_register(const impl_ptr& impl,
 }
 
 operation_ref session::do_unregister(const impl_ptr& impl,
-                                     std::function<void(std::exception_ptr)> cb,
-                                     registration reg) {
+                                     std::function<void(std::exception_ptr)> cb, registration reg) {
   return impl ? impl->unregister(std::move(reg), std::move(cb)) : closed(cb);
 }
 

@@ -92,8 +92,8 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   operation_ref call(std::string procedure, value args, value kwargs, call_options options,
                      result_handler<call_result> cb);
   // callee.cpp
-  operation_ref enroll(std::string procedure, invocation_handler handler,
-                       register_options options, result_handler<registration> cb);
+  operation_ref enroll(std::string procedure, invocation_handler handler, register_options options,
+                       result_handler<registration> cb);
   operation_ref unregister(registration reg, done_handler cb);
   /// Sends YIELD (final or progressive) for an invocation, through the payload hook.
   void answer_yield(pending_invocation& inv, call_result result, bool progress);

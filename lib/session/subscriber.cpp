@@ -24,8 +24,7 @@ value match_options(match_policy match, const value& extra) {
 }
 
 operation_ref session_impl::subscribe(std::string topic, std::function<void(const event&)> handler,
-                                      subscribe_options options,
-                                      result_handler<subscription> cb) {
+                                      subscribe_options options, result_handler<subscription> cb) {
   auto opts = enrolment_options(options.match, options.extra, cb);
   if (!opts) return {};
   const auto id = next_request();

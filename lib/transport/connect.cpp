@@ -55,9 +55,8 @@ class connector : public std::enable_shared_from_this<connector> {
     switch (url_.kind) {
       case detail::url_kind::websocket:
         ws_ = std::make_unique<detail::websocket_stream>(executor_);
-        return resolve_and_connect(beast_socket(), [self = shared_from_this()] {
-          self->websocket_handshake();
-        });
+        return resolve_and_connect(beast_socket(),
+                                   [self = shared_from_this()] { self->websocket_handshake(); });
       case detail::url_kind::rawsocket_tcp:
         return resolve_and_connect(tcp_socket_, [self = shared_from_this()] {
           self->raw_socket_ = detail::generic_socket(std::move(self->tcp_socket_));
@@ -110,9 +109,9 @@ class connector : public std::enable_shared_from_this<connector> {
         *ws_, url_.host_header, url_.target, options_.serializer, options_.max_message_size,
         [self = shared_from_this()](error_code ec) {
           if (self->failed(ec)) return;
-          self->finish({}, detail::make_websocket_transport(std::move(self->ws_),
-                                                            self->options_.serializer,
-                                                            self->options_.handshake_timeout));
+          self->finish(
+              {}, detail::make_websocket_transport(std::move(self->ws_), self->options_.serializer,
+                                                   self->options_.handshake_timeout));
         });
   }
 

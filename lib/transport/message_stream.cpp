@@ -36,8 +36,9 @@ void message_stream::queue_control(std::string payload, frame_kind kind) {
   // the latest PING is answered, as RFC 6455 §5.5.3 allows. Why: a peer that sends PINGs and
   // never reads would otherwise grow the queue by everything it sends.
   const auto first_queued = queue_.begin() + (writing_ ? 1 : 0);
-  const auto waiting = std::find_if(first_queued, queue_.end(),
-                                    [kind](const outgoing& o) { return !o.handler && o.kind == kind; });
+  const auto waiting = std::find_if(first_queued, queue_.end(), [kind](const outgoing& o) {
+    return !o.handler && o.kind == kind;
+  });
   if (waiting != queue_.end()) {
     waiting->payload = std::move(payload);
     return;
@@ -98,7 +99,8 @@ void message_stream::close() {
   auto first_queued = queue_.begin() + (writing_ ? 1 : 0);
   for (auto it = first_queued; it != queue_.end(); ++it)
     if (it->handler)
-      asio::post(executor_, [handler = std::move(it->handler)] { handler(errc::transport_closed); });
+      asio::post(executor_,
+                 [handler = std::move(it->handler)] { handler(errc::transport_closed); });
   queue_.erase(first_queued, queue_.end());
   shutdown();
 }

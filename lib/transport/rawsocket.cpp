@@ -61,13 +61,10 @@ class rawsocket_transport final : public message_stream {
   void start_write(const std::string& payload, frame_kind kind, send_handler done) override {
     out_header_ = make_frame_header(
         kind == frame_kind::pong ? frame_type::pong : frame_type::message, payload.size());
-    const std::array<asio::const_buffer, 2> frame{asio::buffer(out_header_),
-                                                  asio::buffer(payload)};
+    const std::array<asio::const_buffer, 2> frame{asio::buffer(out_header_), asio::buffer(payload)};
     asio::async_write(socket_, frame,
-                      [self = shared_from_this(), done = std::move(done)](error_code ec,
-                                                                          std::size_t) {
-                        done(ec);
-                      });
+                      [self = shared_from_this(), done = std::move(done)](
+                          error_code ec, std::size_t) { done(ec); });
   }
 
   void start_read(receive_handler done) override {
@@ -94,13 +91,11 @@ class rawsocket_transport final : public message_stream {
                          error_code ec, std::size_t) mutable {
                        if (ec) return done(ec, {});
                        switch (static_cast<frame_type>(type)) {
-                         case frame_type::message:
-                           return done({}, std::move(in_payload_));
+                         case frame_type::message: return done({}, std::move(in_payload_));
                          case frame_type::ping:
                            queue_control(std::move(in_payload_), frame_kind::pong);
                            break;
-                         case frame_type::pong:
-                           break;  // unsolicited or late PONG: nothing to do
+                         case frame_type::pong: break;  // unsolicited or late PONG: nothing to do
                        }
                        start_read(std::move(done));
                      });
@@ -132,33 +127,33 @@ std::size_t rawsocket_max_length(std::uint8_t exponent) noexcept {
 }
 
 void async_rawsocket_handshake(generic_socket& socket, wire::serializer_kind serializer,
-                               std::size_t max_message_size,
-                               rawsocket_handshake_handler handler) {
+                               std::size_t max_message_size, rawsocket_handshake_handler handler) {
   // Request and reply live in one heap block that the completion handlers keep alive.
   struct exchange {
     header request;
     header reply{};
     rawsocket_handshake_handler handler;
   };
-  auto state = std::make_shared<exchange>(exchange{
-      {magic,
-       static_cast<std::uint8_t>((rawsocket_length_exponent(max_message_size) << 4) |
-                                 wire::rawsocket_id(serializer)),
-       0, 0},
-      {},
-      std::move(handler)});
-  asio::async_write(
-      socket, asio::buffer(state->request),
-      [&socket, state, serializer](error_code ec, std::size_t) {
-        if (ec) return state->handler(ec, 0);
-        asio::async_read(socket, asio::buffer(state->reply),
-                         [state, serializer](error_code ec, std::size_t) {
-                           std::size_t router_max = 0;
-                           if (ec == asio::error::eof) ec = errc::handshake_failed;
-                           if (!ec) ec = check_handshake_reply(state->reply, serializer, router_max);
-                           state->handler(ec, router_max);
-                         });
-      });
+  auto state = std::make_shared<exchange>(
+      exchange{{magic,
+                static_cast<std::uint8_t>((rawsocket_length_exponent(max_message_size) << 4) |
+                                          wire::rawsocket_id(serializer)),
+                0, 0},
+               {},
+               std::move(handler)});
+  asio::async_write(socket, asio::buffer(state->request),
+                    [&socket, state, serializer](error_code ec, std::size_t) {
+                      if (ec) return state->handler(ec, 0);
+                      asio::async_read(socket, asio::buffer(state->reply),
+                                       [state, serializer](error_code ec, std::size_t) {
+                                         std::size_t router_max = 0;
+                                         if (ec == asio::error::eof) ec = errc::handshake_failed;
+                                         if (!ec)
+                                           ec = check_handshake_reply(state->reply, serializer,
+                                                                      router_max);
+                                         state->handler(ec, router_max);
+                                       });
+                    });
 }
 
 std::shared_ptr<transport> make_rawsocket_transport(generic_socket socket,

@@ -11,8 +11,8 @@ namespace wampbox::transport::detail {
 namespace {
 
 [[noreturn]] void fail(std::string_view url, std::string_view reason) {
-  throw error(errc::invalid_url, "invalid transport URL '" + std::string(url) + "': " +
-                                     std::string(reason));
+  throw error(errc::invalid_url,
+              "invalid transport URL '" + std::string(url) + "': " + std::string(reason));
 }
 
 // Host and port of a TCP URL; `default_port` 0 means the port is mandatory.

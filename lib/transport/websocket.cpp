@@ -34,21 +34,18 @@ class websocket_transport final : public message_stream {
  private:
   void start_write(const std::string& payload, frame_kind, send_handler done) override {
     // Only WAMP messages reach here: Beast answers WebSocket pings itself.
-    ws_->async_write(asio::buffer(payload),
-                     [self = shared_from_this(), done = std::move(done)](error_code ec,
-                                                                         std::size_t) {
-                       done(ec);
-                     });
+    ws_->async_write(asio::buffer(payload), [self = shared_from_this(), done = std::move(done)](
+                                                error_code ec, std::size_t) { done(ec); });
   }
 
   void start_read(receive_handler done) override {
-    ws_->async_read(in_, [self = shared_from_this(), this, done = std::move(done)](
-                             error_code ec, std::size_t) {
-      if (ec) return done(ec, {});
-      std::string message = beast::buffers_to_string(in_.data());
-      in_.consume(in_.size());
-      done({}, std::move(message));
-    });
+    ws_->async_read(
+        in_, [self = shared_from_this(), this, done = std::move(done)](error_code ec, std::size_t) {
+          if (ec) return done(ec, {});
+          std::string message = beast::buffers_to_string(in_.data());
+          in_.consume(in_.size());
+          done({}, std::move(message));
+        });
   }
 
   void shutdown() override {
@@ -58,11 +55,10 @@ class websocket_transport final : public message_stream {
     close_timer_.async_wait([self = shared_from_this(), this](error_code ec) {
       if (!ec) close_socket();
     });
-    ws_->async_close(websocket::close_code::normal,
-                     [self = shared_from_this(), this](error_code) {
-                       close_timer_.cancel();
-                       close_socket();
-                     });
+    ws_->async_close(websocket::close_code::normal, [self = shared_from_this(), this](error_code) {
+      close_timer_.cancel();
+      close_socket();
+    });
   }
 
   error_code translate(error_code ec) const override {
@@ -74,8 +70,7 @@ class websocket_transport final : public message_stream {
 
   void close_socket() {
     error_code ignored;
-    beast::get_lowest_layer(*ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
-                                                    ignored);
+    beast::get_lowest_layer(*ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(*ws_).close();
   }
 
@@ -97,16 +92,15 @@ void async_websocket_handshake(websocket_stream& ws, const std::string& host_hea
   }));
   ws.read_message_max(max_message_size);
   auto response = std::make_shared<websocket::response_type>();
-  ws.async_handshake(*response, host_header, target,
-                     [response, subprotocol, handler = std::move(handler)](error_code ec) {
-                       if (ec == websocket::condition::handshake_failed)
-                         ec = errc::handshake_failed;
-                       else if (!ec &&
-                                (*response)[beast::http::field::sec_websocket_protocol] !=
-                                    subprotocol)
-                         ec = errc::serializer_unsupported;
-                       handler(ec);
-                     });
+  ws.async_handshake(
+      *response, host_header, target,
+      [response, subprotocol, handler = std::move(handler)](error_code ec) {
+        if (ec == websocket::condition::handshake_failed)
+          ec = errc::handshake_failed;
+        else if (!ec && (*response)[beast::http::field::sec_websocket_protocol] != subprotocol)
+          ec = errc::serializer_unsupported;
+        handler(ec);
+      });
 }
 
 std::shared_ptr<transport> make_websocket_transport(std::unique_ptr<websocket_stream> ws,

@@ -72,14 +72,10 @@ value build(simdjson::dom::element e, detail::memory_budget& budget) {
       if (i >= 0) return value(static_cast<std::uint64_t>(i));
       return value(i);
     }
-    case simdjson::dom::element_type::UINT64:
-      return value(e.get_uint64().value_unsafe());
-    case simdjson::dom::element_type::DOUBLE:
-      return value(e.get_double().value_unsafe());
-    case simdjson::dom::element_type::BOOL:
-      return value(e.get_bool().value_unsafe());
-    case simdjson::dom::element_type::NULL_VALUE:
-      break;
+    case simdjson::dom::element_type::UINT64: return value(e.get_uint64().value_unsafe());
+    case simdjson::dom::element_type::DOUBLE: return value(e.get_double().value_unsafe());
+    case simdjson::dom::element_type::BOOL: return value(e.get_bool().value_unsafe());
+    case simdjson::dom::element_type::NULL_VALUE: break;
   }
   return value();
 }
@@ -161,7 +157,8 @@ value parse_padded(std::string_view text, json_parser& p, bool wipe) {
 
 /// parse_padded with the thread's parser, or a parser of its own for large text.
 value parse_padded(std::string_view text, bool wipe) {
-  if (text.size() <= reused_parser_limit) return parse_padded(text, this_thread_reader().parser, wipe);
+  if (text.size() <= reused_parser_limit)
+    return parse_padded(text, this_thread_reader().parser, wipe);
   json_parser own;
   return parse_padded(text, own, wipe);
 }

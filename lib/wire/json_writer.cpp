@@ -28,27 +28,13 @@ constexpr auto byte_classes = make_byte_classes();
 
 void append_escape(unsigned char c, std::string& out) {
   switch (c) {
-    case '"':
-      out += "\\\"";
-      return;
-    case '\\':
-      out += "\\\\";
-      return;
-    case '\b':
-      out += "\\b";
-      return;
-    case '\f':
-      out += "\\f";
-      return;
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
+    case '"': out += "\\\""; return;
+    case '\\': out += "\\\\"; return;
+    case '\b': out += "\\b"; return;
+    case '\f': out += "\\f"; return;
+    case '\n': out += "\\n"; return;
+    case '\r': out += "\\r"; return;
+    case '\t': out += "\\t"; return;
     default: {
       static constexpr char hex[] = "0123456789abcdef";  // Python writes lowercase hex
       const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
@@ -82,9 +68,7 @@ void append_string(std::string_view s, std::string& out) {
     }
     if (p == end) break;
     switch (byte_classes[*p]) {
-      case byte_class::plain:
-        ++p;
-        break;
+      case byte_class::plain: ++p; break;
       case byte_class::non_ascii: {
         const std::size_t n = detail::utf8_sequence_length(p, end);
         if (n == 0) throw protocol_error(errc::invalid_message, "JSON: string is not valid UTF-8");
@@ -159,35 +143,26 @@ void append_binary(const value::binary_t& b, std::string& out) {
 
 void append_value(const value& v, std::string& out, int depth) {
   switch (v.type()) {
-    case value::value_t::null:
-      out += "null";
-      return;
+    case value::value_t::null: out += "null"; return;
     case value::value_t::boolean:
       out += v.get_ref<const value::boolean_t&>() ? "true" : "false";
       return;
-    case value::value_t::number_integer:
-      append_integer(v.get<std::int64_t>(), out);
-      return;
-    case value::value_t::number_unsigned:
-      append_integer(v.get<std::uint64_t>(), out);
-      return;
-    case value::value_t::number_float:
-      append_double(v.get<double>(), out);
-      return;
+    case value::value_t::number_integer: append_integer(v.get<std::int64_t>(), out); return;
+    case value::value_t::number_unsigned: append_integer(v.get<std::uint64_t>(), out); return;
+    case value::value_t::number_float: append_double(v.get<double>(), out); return;
     case value::value_t::string: {
       const auto& text = v.get_ref<const value::string_t&>();
       if (!text.empty() && text.front() == '\0') {
         // Autobahn's convention reads it back as binary (or refuses it): no JSON carries it.
-        throw protocol_error(errc::invalid_message,
-                             "JSON: a string that begins with U+0000 cannot be carried (it would be "
-                             "read as binary); send it as binary, or use MessagePack or CBOR");
+        throw protocol_error(
+            errc::invalid_message,
+            "JSON: a string that begins with U+0000 cannot be carried (it would be "
+            "read as binary); send it as binary, or use MessagePack or CBOR");
       }
       append_string(text, out);
       return;
     }
-    case value::value_t::binary:
-      append_binary(v.get_binary(), out);
-      return;
+    case value::value_t::binary: append_binary(v.get_binary(), out); return;
     case value::value_t::array:
     case value::value_t::object: {
       if (++depth > detail::max_nesting)
@@ -207,8 +182,7 @@ void append_value(const value& v, std::string& out, int depth) {
       out.push_back(is_object ? '}' : ']');
       return;
     }
-    case value::value_t::discarded:
-      break;
+    case value::value_t::discarded: break;
   }
   throw protocol_error(errc::invalid_message, "JSON: cannot write a discarded value");
 }

@@ -102,18 +102,12 @@ bool list_of(const value& v, Pred pred) {
 
 bool matches(const value& v, key_kind kind) {
   switch (kind) {
-    case key_kind::boolean:
-      return v.is_boolean();
-    case key_kind::string:
-      return v.is_string();
-    case key_kind::id:
-      return is_id(v, false);
-    case key_kind::id_list:
-      return list_of(v, [](const value& e) { return is_id(e, false); });
-    case key_kind::string_list:
-      return list_of(v, [](const value& e) { return e.is_string(); });
-    case key_kind::dict_list:
-      return list_of(v, [](const value& e) { return e.is_object(); });
+    case key_kind::boolean: return v.is_boolean();
+    case key_kind::string: return v.is_string();
+    case key_kind::id: return is_id(v, false);
+    case key_kind::id_list: return list_of(v, [](const value& e) { return is_id(e, false); });
+    case key_kind::string_list: return list_of(v, [](const value& e) { return e.is_string(); });
+    case key_kind::dict_list: return list_of(v, [](const value& e) { return e.is_object(); });
     case key_kind::match:
       return v.is_string() &&
              one_of(v.get_ref<const std::string&>(), {"exact", "prefix", "wildcard"});
@@ -134,24 +128,15 @@ bool matches(const value& v, key_kind kind) {
 
 const char* kind_description(key_kind kind) {
   switch (kind) {
-    case key_kind::boolean:
-      return "a bool";
-    case key_kind::string:
-      return "a string";
-    case key_kind::id:
-      return "an id";
-    case key_kind::id_list:
-      return "a list of ids";
-    case key_kind::string_list:
-      return "a list of strings";
-    case key_kind::dict_list:
-      return "a list of dicts";
-    case key_kind::match:
-      return "\"exact\", \"prefix\" or \"wildcard\"";
-    case key_kind::enc_algo:
-      return "a known encryption algorithm";
-    case key_kind::enc_serializer:
-      return "a known payload serializer";
+    case key_kind::boolean: return "a bool";
+    case key_kind::string: return "a string";
+    case key_kind::id: return "an id";
+    case key_kind::id_list: return "a list of ids";
+    case key_kind::string_list: return "a list of strings";
+    case key_kind::dict_list: return "a list of dicts";
+    case key_kind::match: return "\"exact\", \"prefix\" or \"wildcard\"";
+    case key_kind::enc_algo: return "a known encryption algorithm";
+    case key_kind::enc_serializer: return "a known payload serializer";
   }
   return "valid";
 }
@@ -583,54 +568,30 @@ value build(yield_message& m) {
 
 const char* message_name(message_type t) noexcept {
   switch (t) {
-    case message_type::hello:
-      return "HELLO";
-    case message_type::welcome:
-      return "WELCOME";
-    case message_type::abort:
-      return "ABORT";
-    case message_type::challenge:
-      return "CHALLENGE";
-    case message_type::authenticate:
-      return "AUTHENTICATE";
-    case message_type::goodbye:
-      return "GOODBYE";
-    case message_type::error:
-      return "ERROR";
-    case message_type::publish:
-      return "PUBLISH";
-    case message_type::published:
-      return "PUBLISHED";
-    case message_type::subscribe:
-      return "SUBSCRIBE";
-    case message_type::subscribed:
-      return "SUBSCRIBED";
-    case message_type::unsubscribe:
-      return "UNSUBSCRIBE";
-    case message_type::unsubscribed:
-      return "UNSUBSCRIBED";
-    case message_type::event:
-      return "EVENT";
-    case message_type::call:
-      return "CALL";
-    case message_type::cancel:
-      return "CANCEL";
-    case message_type::result:
-      return "RESULT";
-    case message_type::register_:
-      return "REGISTER";
-    case message_type::registered:
-      return "REGISTERED";
-    case message_type::unregister:
-      return "UNREGISTER";
-    case message_type::unregistered:
-      return "UNREGISTERED";
-    case message_type::invocation:
-      return "INVOCATION";
-    case message_type::interrupt:
-      return "INTERRUPT";
-    case message_type::yield:
-      return "YIELD";
+    case message_type::hello: return "HELLO";
+    case message_type::welcome: return "WELCOME";
+    case message_type::abort: return "ABORT";
+    case message_type::challenge: return "CHALLENGE";
+    case message_type::authenticate: return "AUTHENTICATE";
+    case message_type::goodbye: return "GOODBYE";
+    case message_type::error: return "ERROR";
+    case message_type::publish: return "PUBLISH";
+    case message_type::published: return "PUBLISHED";
+    case message_type::subscribe: return "SUBSCRIBE";
+    case message_type::subscribed: return "SUBSCRIBED";
+    case message_type::unsubscribe: return "UNSUBSCRIBE";
+    case message_type::unsubscribed: return "UNSUBSCRIBED";
+    case message_type::event: return "EVENT";
+    case message_type::call: return "CALL";
+    case message_type::cancel: return "CANCEL";
+    case message_type::result: return "RESULT";
+    case message_type::register_: return "REGISTER";
+    case message_type::registered: return "REGISTERED";
+    case message_type::unregister: return "UNREGISTER";
+    case message_type::unregistered: return "UNREGISTERED";
+    case message_type::invocation: return "INVOCATION";
+    case message_type::interrupt: return "INTERRUPT";
+    case message_type::yield: return "YIELD";
   }
   return "UNKNOWN";
 }

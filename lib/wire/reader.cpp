@@ -89,7 +89,8 @@ class checked_sax : public dom_parser {
 
  private:
   void enter() {
-    if (++depth_ > detail::max_nesting) malformed(std::string(format_name(format_)) + ": value nested too deeply");
+    if (++depth_ > detail::max_nesting)
+      malformed(std::string(format_name(format_)) + ": value nested too deeply");
   }
   void charge_block(std::size_t size) {
     budget_.add_value();
@@ -100,7 +101,9 @@ class checked_sax : public dom_parser {
     if (format_ != input_format::json && !detail::valid_utf8(s))
       malformed(std::string(format_name(format_)) + ": string is not valid UTF-8");
   }
-  static const char* format_name(input_format f) { return f == input_format::cbor ? "CBOR" : "JSON"; }
+  static const char* format_name(input_format f) {
+    return f == input_format::cbor ? "CBOR" : "JSON";
+  }
 
   input_format format_;
   detail::memory_budget budget_;
@@ -136,10 +139,8 @@ value read_json_reference(std::string_view text) {
 
 value deserialize(serializer_kind s, std::string_view bytes) {
   switch (s) {
-    case serializer_kind::json:
-      return read_json(bytes);
-    case serializer_kind::msgpack:
-      return detail::read_msgpack(bytes);
+    case serializer_kind::json: return read_json(bytes);
+    case serializer_kind::msgpack: return detail::read_msgpack(bytes);
     case serializer_kind::cbor:
       return detail::malformed_on_bad_alloc([&] { return parse(input_format::cbor, bytes); });
   }

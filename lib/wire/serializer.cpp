@@ -25,8 +25,7 @@ void check_for_binary_format(const value& v, int depth) {
         check_for_binary_format(*it, depth);
       }
       return;
-    default:
-      return;
+    default: return;
   }
 }
 
@@ -34,9 +33,7 @@ void check_for_binary_format(const value& v, int depth) {
 
 void serialize(serializer_kind s, const value& v, std::string& out) {
   switch (s) {
-    case serializer_kind::json:
-      write_json(v, out);
-      return;
+    case serializer_kind::json: write_json(v, out); return;
     case serializer_kind::msgpack:
       check_for_binary_format(v, 0);
       value::to_msgpack(v, nlohmann::detail::output_adapter<char>(out));

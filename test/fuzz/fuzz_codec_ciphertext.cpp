@@ -34,6 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Accepted: only a real payload (as the seeds are); the strict key refuses plaintext.
   fuzz::require(!p.opaque && call.encrypted, "an accepted payload is still opaque");
   fuzz::require(p.args.is_null() || p.args.is_array(), "accepted args are neither a list nor null");
-  fuzz::require(p.kwargs.is_null() || p.kwargs.is_object(), "accepted kwargs are neither a dict nor null");
+  fuzz::require(p.kwargs.is_null() || p.kwargs.is_object(),
+                "accepted kwargs are neither a dict nor null");
   return 0;
 }

@@ -24,13 +24,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.replay_protection = (control & 8U) == 0;
   // Fixed clocks: the same input always takes the same path. The wall clock reads
   // 2026-01-01T00:00:00Z, i.e. "ts":1767225600000 is inside the window.
-  options.clock = [] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(1767225600000)); };
+  options.clock = [] {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(1767225600000));
+  };
   codec::cryptobox_codec c(fuzz::codec_ring(), options);
 
-  const unsigned char* k = c.ring().find(fuzz::codec_uri)->k->shared_key(codec::key_role::originator);
+  const unsigned char* k =
+      c.ring().find(fuzz::codec_uri)->k->shared_key(codec::key_role::originator);
   const std::size_t plain_size = size - 1;
   wampbox::bytes box(crypto_box_NONCEBYTES + crypto_box_MACBYTES + plain_size);
-  for (std::size_t i = 0; i < crypto_box_NONCEBYTES; ++i) box[i] = static_cast<std::uint8_t>(i + control);
+  for (std::size_t i = 0; i < crypto_box_NONCEBYTES; ++i)
+    box[i] = static_cast<std::uint8_t>(i + control);
   crypto_box_easy_afternm(box.data() + crypto_box_NONCEBYTES, data + 1, plain_size, box.data(), k);
 
   const wampbox::value details = {{"enc_algo", "cryptobox"}, {"enc_serializer", "json"}};
@@ -50,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   fuzz::require(!p.opaque && call.encrypted, "an accepted payload is still opaque");
   fuzz::require(p.args.is_null() || p.args.is_array(), "accepted args are neither a list nor null");
-  fuzz::require(p.kwargs.is_null() || p.kwargs.is_object(), "accepted kwargs are neither a dict nor null");
+  fuzz::require(p.kwargs.is_null() || p.kwargs.is_object(),
+                "accepted kwargs are neither a dict nor null");
   if (options.replay_protection) {
     wampbox::wire::payload again;
     again.opaque = box;
@@ -59,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       c.decode(kind, fuzz::codec_uri, details, again, again_call);
       fuzz::require(false, "a replayed payload was accepted");
     } catch (const wampbox::payload_error& e) {
-      fuzz::require(e.code() == wampbox::errc::replayed_payload, "a replay was refused for another reason");
+      fuzz::require(e.code() == wampbox::errc::replayed_payload,
+                    "a replay was refused for another reason");
     }
   }
   return 0;

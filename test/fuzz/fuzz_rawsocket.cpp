@@ -16,9 +16,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -95,10 +95,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           client.close(ignored);
           return;
         }
-        receive_all(detail::make_rawsocket_transport(std::move(client),
-                                                     wampbox::wire::serializer_kind::json,
-                                                     receive_limit, router_max),
-                    delivered);
+        receive_all(
+            detail::make_rawsocket_transport(
+                std::move(client), wampbox::wire::serializer_kind::json, receive_limit, router_max),
+            delivered);
       });
   ioc.run();
 

@@ -39,8 +39,10 @@ inline std::shared_ptr<const wampbox::codec::key_ring> codec_ring() {
   static const auto ring = [] {
     using namespace wampbox::codec;
     key_ring r;
-    r.set_key("com.example.", key::from_spec({"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=", {},
-                                              "ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A=", {}}));
+    r.set_key("com.example.", key::from_spec({"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+                                              {},
+                                              "ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A=",
+                                              {}}));
     return std::make_shared<const key_ring>(std::move(r));
   }();
   return ring;

@@ -3,13 +3,13 @@
 
 #include <wampbox/wampbox.hpp>
 
+#include <doctest/doctest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <doctest/doctest.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -45,8 +45,8 @@ inline std::vector<std::string> router_urls() {
 inline std::vector<endpoint> endpoints() {
   std::vector<endpoint> out;
   for (const auto& url : router_urls())
-    for (auto s : {wire::serializer_kind::json, wire::serializer_kind::msgpack,
-                   wire::serializer_kind::cbor})
+    for (auto s :
+         {wire::serializer_kind::json, wire::serializer_kind::msgpack, wire::serializer_kind::cbor})
       out.push_back({url, s});
   return out;
 }

@@ -2,8 +2,8 @@
 // Crossbar.io), over every transport URL and serializer.
 #include "harness.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 
 #include <unistd.h>
 
@@ -34,7 +34,9 @@ call_result make_result(value args, value kwargs = nullptr) {
 template <typename Body>
 void each_endpoint(Body body) {
   for (const auto& ep : endpoints()) {
-    SUBCASE(ep.name().c_str()) { run([&] { return body(ep); }); }
+    SUBCASE(ep.name().c_str()) {
+      run([&] { return body(ep); });
+    }
   }
 }
 
@@ -78,16 +80,17 @@ TEST_CASE("publish and subscribe between two sessions") {
     const auto topic = unique_uri("com.example.telemetry");
     std::vector<event> got;
     latch two(ex);
-    co_await sub.async_subscribe(topic,
-                                 [&](const event& e) {
-                                   got.push_back(e);
-                                   if (got.size() == 2) two.notify();
-                                 },
-                                 {}, use_awaitable);
+    co_await sub.async_subscribe(
+        topic,
+        [&](const event& e) {
+          got.push_back(e);
+          if (got.size() == 2) two.notify();
+        },
+        {}, use_awaitable);
     publish_options ack;
     ack.acknowledge = true;
-    auto id = co_await pub.async_publish(topic, J(R"([1,"two",{"three":3.0}])"),
-                                         J(R"({"k":"v"})"), ack, use_awaitable);
+    auto id = co_await pub.async_publish(topic, J(R"([1,"two",{"three":3.0}])"), J(R"({"k":"v"})"),
+                                         ack, use_awaitable);
     CHECK(id.has_value());
     co_await pub.async_publish(topic, nullptr, nullptr, {}, use_awaitable);
     co_await two.wait();
@@ -112,20 +115,22 @@ TEST_CASE("publisher exclusion, prefix subscriptions and unsubscribe") {
     std::vector<value> own;
     std::vector<std::string> topics;
     latch got(ex), own_got(ex);
-    co_await s.async_subscribe(base + ".a",
-                               [&](const event& e) {
-                                 own.push_back(e.args);
-                                 own_got.notify();
-                               },
-                               {}, use_awaitable);
+    co_await s.async_subscribe(
+        base + ".a",
+        [&](const event& e) {
+          own.push_back(e.args);
+          own_got.notify();
+        },
+        {}, use_awaitable);
     subscribe_options prefix;
     prefix.match = match_policy::prefix;
-    auto psub = co_await s.async_subscribe(base,
-                                           [&](const event& e) {
-                                             topics.push_back(e.topic);
-                                             got.notify();
-                                           },
-                                           prefix, use_awaitable);
+    auto psub = co_await s.async_subscribe(
+        base,
+        [&](const event& e) {
+          topics.push_back(e.topic);
+          got.notify();
+        },
+        prefix, use_awaitable);
     publish_options include_me;
     include_me.exclude_me = false;
     include_me.acknowledge = true;
@@ -162,36 +167,33 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
     co_await open(caller, ep);
     const auto base = unique_uri("com.example.rpc");
 
-    co_await callee.async_register(base + ".add",
-                                   [](const invocation& inv) {
-                                     return make_result(value::array(
-                                         {inv.args[0].get<int>() + inv.args[1].get<int>()}));
-                                   },
-                                   {}, use_awaitable);
-    co_await callee.async_register(base + ".fail",
-                                   [](const invocation&) -> call_result {
-                                     throw wamp_error("com.example.error.invalid",
-                                                      J(R"(["bad"])"), J(R"({"code":7})"));
-                                   },
-                                   {}, use_awaitable);
-    co_await callee.async_register(base + ".crash",
-                                   [](const invocation&) -> call_result {
-                                     throw std::runtime_error("boom");
-                                   },
-                                   {}, use_awaitable);
+    co_await callee.async_register(
+        base + ".add",
+        [](const invocation& inv) {
+          return make_result(value::array({inv.args[0].get<int>() + inv.args[1].get<int>()}));
+        },
+        {}, use_awaitable);
+    co_await callee.async_register(
+        base + ".fail",
+        [](const invocation&) -> call_result {
+          throw wamp_error("com.example.error.invalid", J(R"(["bad"])"), J(R"({"code":7})"));
+        },
+        {}, use_awaitable);
+    co_await callee.async_register(
+        base + ".crash", [](const invocation&) -> call_result { throw std::runtime_error("boom"); },
+        {}, use_awaitable);
     std::vector<responder> later;
-    co_await callee.async_register(base + ".later",
-                                   [&](invocation, responder r) { later.push_back(r); }, {},
-                                   use_awaitable);
-    co_await callee.async_register(base + ".drop", [](invocation, responder) {}, {},
-                                   use_awaitable);
-    co_await callee.async_register(base + ".count",
-                                   [](invocation inv, responder r) {
-                                     for (int i = 1; i <= 3; ++i)
-                                       r.progress(make_result(list_of(i), nullptr));
-                                     r.yield(make_result(J(R"(["done"])"), inv.kwargs));
-                                   },
-                                   {}, use_awaitable);
+    co_await callee.async_register(
+        base + ".later", [&](invocation, responder r) { later.push_back(r); }, {}, use_awaitable);
+    co_await callee.async_register(
+        base + ".drop", [](invocation, responder) {}, {}, use_awaitable);
+    co_await callee.async_register(
+        base + ".count",
+        [](invocation inv, responder r) {
+          for (int i = 1; i <= 3; ++i) r.progress(make_result(list_of(i), nullptr));
+          r.yield(make_result(J(R"(["done"])"), inv.kwargs));
+        },
+        {}, use_awaitable);
     co_await callee.async_register(
         base + ".coro",
         [](invocation inv) -> asio::awaitable<call_result> {
@@ -200,8 +202,7 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
         },
         {}, use_awaitable);
 
-    auto sum = co_await caller.async_call(base + ".add", J("[2,40]"), nullptr, {},
-                                          use_awaitable);
+    auto sum = co_await caller.async_call(base + ".add", J("[2,40]"), nullptr, {}, use_awaitable);
     CHECK(sum.args == J("[42]"));
 
     try {
@@ -235,16 +236,15 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
     // An answer given later, after another call completed in between.
     latch answered(ex);
     call_result late;
-    asio::co_spawn(ex, caller.async_call(base + ".later", J(R"(["x"])"), nullptr, {},
-                                         use_awaitable),
+    asio::co_spawn(ex,
+                   caller.async_call(base + ".later", J(R"(["x"])"), nullptr, {}, use_awaitable),
                    [&](std::exception_ptr e, call_result r) {
                      CHECK_FALSE(e);
                      late = std::move(r);
                      answered.notify();
                    });
     co_await sleep(50ms);
-    auto again = co_await caller.async_call(base + ".add", J("[1,1]"), nullptr, {},
-                                            use_awaitable);
+    auto again = co_await caller.async_call(base + ".add", J("[1,1]"), nullptr, {}, use_awaitable);
     CHECK(again.args == J("[2]"));
     REQUIRE(later.size() == 1);
     later[0].yield(make_result(J(R"(["late"])")));
@@ -260,8 +260,8 @@ TEST_CASE("call and register: results, errors, late answers, progress") {
     CHECK(final.args == J(R"(["done"])"));
     CHECK(final.kwargs == J(R"({"k":1})"));
 
-    auto coro = co_await caller.async_call(base + ".coro", J(R"(["c"])"), nullptr, {},
-                                           use_awaitable);
+    auto coro =
+        co_await caller.async_call(base + ".coro", J(R"(["c"])"), nullptr, {}, use_awaitable);
     CHECK(coro.args == J(R"(["c"])"));
   });
 }
@@ -275,21 +275,22 @@ TEST_CASE("canceling a call sends CANCEL and interrupts the callee") {
     const auto proc = unique_uri("com.example.slow");
     std::vector<responder> held;
     latch invoked(ex);
-    co_await callee.async_register(proc,
-                                   [&](invocation, responder r) {
-                                     held.push_back(r);
-                                     invoked.notify();
-                                   },
-                                   {}, use_awaitable);
+    co_await callee.async_register(
+        proc,
+        [&](invocation, responder r) {
+          held.push_back(r);
+          invoked.notify();
+        },
+        {}, use_awaitable);
     asio::cancellation_signal cancel;
     latch done(ex);
     std::exception_ptr outcome;
-    caller.async_call(proc, nullptr, nullptr, {},
-                      asio::bind_cancellation_slot(cancel.slot(),
-                                                   [&](std::exception_ptr e, call_result) {
-                                                     outcome = e;
-                                                     done.notify();
-                                                   }));
+    caller.async_call(
+        proc, nullptr, nullptr, {},
+        asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, call_result) {
+          outcome = e;
+          done.notify();
+        }));
     co_await invoked.wait();
     cancel.emit(asio::cancellation_type::terminal);
     co_await done.wait();
@@ -335,8 +336,7 @@ TEST_CASE("invalid arguments are refused before anything is sent") {
     session s(co_await asio::this_coro::executor);
     co_await open(s, ep);
     try {
-      co_await s.async_publish("com.example.t", value("not an array"), nullptr, {},
-                               use_awaitable);
+      co_await s.async_publish("com.example.t", value("not an array"), nullptr, {}, use_awaitable);
       FAIL("publish with string args succeeded");
     } catch (const error& e) {
       CHECK(e.code() == make_error_code(errc::invalid_message));
@@ -362,12 +362,13 @@ TEST_CASE("a message above the receive limit is never delivered") {
       outcome.notify();
     });
     std::vector<event> delivered;
-    co_await small.async_subscribe(topic,
-                                   [&](const event& e) {
-                                     delivered.push_back(e);
-                                     outcome.notify();
-                                   },
-                                   {}, use_awaitable);
+    co_await small.async_subscribe(
+        topic,
+        [&](const event& e) {
+          delivered.push_back(e);
+          outcome.notify();
+        },
+        {}, use_awaitable);
     publish_options ack;
     ack.acknowledge = true;
     // Either PUBLISHED or, from the project's test router, the end of `big`'s connection

@@ -24,8 +24,9 @@ void record(std::size_t size) noexcept {
 #if defined(__SANITIZE_ADDRESS__)
 // Declared by LLVM's <sanitizer/allocator_interface.h>, which GCC does not install; the
 // function itself is in every libasan.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, std::size_t), void (*free_hook)(const volatile void*));
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             std::size_t),
+                                                         void (*free_hook)(const volatile void*));
 
 namespace {
 void on_malloc(const volatile void*, std::size_t size) { record(size); }

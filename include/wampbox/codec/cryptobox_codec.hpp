@@ -14,18 +14,19 @@
 //   FIXED  §4.2 replay (with `replay_protection`): nonces of accepted payloads are remembered for
 //               `replay_window` of the steady clock (a wall clock stepped back cannot expire them
 //               early); wampbox PUBLISH payloads carry a timestamp, so a replayed EVENT
-//               is refused both within (nonce) and after (age) the window. REMAINS for payloads from
-//               Autobahn peers (no timestamp): replays older than the window, or after the cache
-//               evicted the nonce, are accepted.
+//               is refused both within (nonce) and after (age) the window. REMAINS for payloads
+//               from Autobahn peers (no timestamp): replays older than the window, or after the
+//               cache evicted the nonce, are accepted.
 //   FIXED  §4.3 reflection / swapped or replayed answers (with `binding`): the encrypted JSON
 //               carries {"wbx":{"t":type,"cid":call id,"ts":ms}}. A CALL payload presented as a
 //               RESULT, a YIELD as an INVOCATION, an EVENT as an INVOCATION etc. is refused; a
-//               RESULT/ERROR must echo the call's random id. REMAINS for Autobahn peers (no marker),
-//               unless `require_binding` is set, which then refuses them.
+//               RESULT/ERROR must echo the call's random id. REMAINS for Autobahn peers (no
+//               marker), unless `require_binding` is set, which then refuses them.
 //   FIXED  §4.5 fail-open / downgrade: `key_policy::strict` (the default) refuses plaintext on
 //               keyed URIs and always encrypts answers to keyed procedures; `require_encryption`
 //               makes sending without a key an error instead of plaintext. Plaintext ERRORs with
-//               `wamp.` URIs (router-generated errors) are still accepted, as they carry no peer data.
+//               `wamp.` URIs (router-generated errors) are still accepted, as they carry no peer
+//               data.
 //   FIXED  §4.9 enc_serializer is checked before decrypting; malformed input never asserts.
 //   REMAINS §4.4 no sender authentication among key holders: anyone holding the responder key can
 //               forge events for the other subscribers (needs signatures).
@@ -142,14 +143,15 @@ class cryptobox_codec final : public payload_codec {
 
   std::shared_ptr<const key_ring> ring_;
   cryptobox_options options_;
-  std::string plain_;       // reused buffer for the inner JSON (wiped after each use)
-  std::string uri_cache_;   // last URI written, and its JSON-encoded form
+  std::string plain_;      // reused buffer for the inner JSON (wiped after each use)
+  std::string uri_cache_;  // last URI written, and its JSON-encoded form
   std::string uri_json_;
   std::array<unsigned char, 64 * 24> random_pool_{};  // batch of randombytes_buf output
-  std::size_t random_used_ = random_pool_.size();        // bytes of the batch handed out
-  std::uint64_t random_generation_ = 0;                  // fork generation of the batch
+  std::size_t random_used_ = random_pool_.size();     // bytes of the batch handed out
+  std::uint64_t random_generation_ = 0;               // fork generation of the batch
   std::unordered_set<nonce, nonce_hash> seen_nonces_;
-  std::deque<std::pair<std::int64_t, nonce>> nonce_order_;  // (steady ms accepted, nonce), oldest first
+  std::deque<std::pair<std::int64_t, nonce>>
+      nonce_order_;  // (steady ms accepted, nonce), oldest first
 };
 
 }  // namespace wampbox::codec

@@ -33,7 +33,8 @@ enum class key_role {
 
 /// What a URI prefix accepts besides encrypted payloads.
 enum class key_policy {
-  strict,  ///< plaintext payloads are refused (errc::plaintext_refused); answers are always encrypted
+  strict,  ///< plaintext payloads are refused (errc::plaintext_refused); answers are always
+           ///< encrypted
   lax,     ///< plaintext payloads are accepted, as Autobahn|Python does
 };
 

@@ -14,14 +14,14 @@ namespace wampbox::codec {
 
 /// Which message a payload travels in, seen from this client.
 enum class payload_kind {
-  publish,      ///< outgoing PUBLISH (we are the originator)
-  event,        ///< incoming EVENT (we are the responder)
-  call,         ///< outgoing CALL (originator)
-  invocation,   ///< incoming INVOCATION (responder)
-  yield,        ///< outgoing YIELD, progressive or final (responder)
-  result,       ///< incoming RESULT, progressive or final (originator)
-  call_error,   ///< outgoing ERROR answering an INVOCATION (responder)
-  result_error, ///< incoming ERROR answering our CALL (originator)
+  publish,       ///< outgoing PUBLISH (we are the originator)
+  event,         ///< incoming EVENT (we are the responder)
+  call,          ///< outgoing CALL (originator)
+  invocation,    ///< incoming INVOCATION (responder)
+  yield,         ///< outgoing YIELD, progressive or final (responder)
+  result,        ///< incoming RESULT, progressive or final (originator)
+  call_error,    ///< outgoing ERROR answering an INVOCATION (responder)
+  result_error,  ///< incoming ERROR answering our CALL (originator)
 };
 
 /// What the codec remembers about one call, from request to answer. The session keeps one per
@@ -41,8 +41,8 @@ class payload_codec {
   /// Outgoing PUBLISH/CALL/YIELD/ERROR. `uri` is the topic, procedure (also for YIELD) or error
   /// URI; `options` are the message's Options/Details; `call` is the call's context (fresh for
   /// CALL and PUBLISH, the INVOCATION's for YIELD and ERROR).
-  virtual void encode(payload_kind kind, std::string_view uri, value& options,
-                      wire::payload& data, call_context& call) = 0;
+  virtual void encode(payload_kind kind, std::string_view uri, value& options, wire::payload& data,
+                      call_context& call) = 0;
 
   /// Incoming EVENT/INVOCATION/RESULT/ERROR. `uri` is the topic (details.topic or the
   /// subscription's), the procedure (details.procedure or the registration's), the called

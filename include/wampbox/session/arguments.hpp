@@ -85,8 +85,8 @@ Tuple arguments_as(const value& all, std::index_sequence<I...>) {
 template <typename Handler>
 decltype(auto) call_typed(Handler& handler, const value& all) {
   using tuple = typename signature_of<Handler>::arguments;
-  return std::apply(handler, arguments_as<tuple>(
-                                 all, std::make_index_sequence<std::tuple_size_v<tuple>>{}));
+  return std::apply(handler,
+                    arguments_as<tuple>(all, std::make_index_sequence<std::tuple_size_v<tuple>>{}));
 }
 
 /// A typed callee's return value as a call_result (void: no arguments).

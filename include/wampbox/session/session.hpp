@@ -38,8 +38,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
 
@@ -68,8 +68,8 @@ template <typename... Args, typename Handler>
 std::function<void(Args...)> share_handler(Handler&& handler,
                                            const boost::asio::any_io_executor& fallback) {
   auto ex = boost::asio::get_associated_executor(handler, fallback);
-  auto shared = std::make_shared<std::optional<std::decay_t<Handler>>>(
-      std::forward<Handler>(handler));
+  auto shared =
+      std::make_shared<std::optional<std::decay_t<Handler>>>(std::forward<Handler>(handler));
   return [shared, ex](Args... args) {
     boost::asio::post(ex, [shared, ... args = std::move(args)]() mutable {
       if (!shared->has_value()) return;
@@ -132,7 +132,8 @@ class responder {
 
  private:
   friend class detail::session_impl;
-  explicit responder(std::shared_ptr<detail::pending_invocation> state) : state_(std::move(state)) {}
+  explicit responder(std::shared_ptr<detail::pending_invocation> state)
+      : state_(std::move(state)) {}
   std::shared_ptr<detail::pending_invocation> state_;
 };
 
@@ -256,9 +257,9 @@ class session {
   template <typename CompletionToken = default_token>
   auto async_call(std::string procedure, value args = nullptr, value kwargs = nullptr,
                   call_options options = {}, CompletionToken&& token = {}) {
-    return initiate<void(std::exception_ptr, call_result)>(
-        token, &session::do_call, std::move(procedure), std::move(args), std::move(kwargs),
-        std::move(options));
+    return initiate<void(std::exception_ptr, call_result)>(token, &session::do_call,
+                                                           std::move(procedure), std::move(args),
+                                                           std::move(kwargs), std::move(options));
   }
 
   /// Registers a procedure. `handler` is any form `make_invocation_handler` accepts.
@@ -333,9 +334,10 @@ class session {
                                        std::function<void(std::exception_ptr, call_result)> cb,
                                        std::string procedure, value args, value kwargs,
                                        call_options options);
-  static detail::operation_ref do_register(
-      const impl_ptr& impl, std::function<void(std::exception_ptr, registration)> cb,
-      std::string procedure, invocation_handler handler, register_options options);
+  static detail::operation_ref do_register(const impl_ptr& impl,
+                                           std::function<void(std::exception_ptr, registration)> cb,
+                                           std::string procedure, invocation_handler handler,
+                                           register_options options);
   static detail::operation_ref do_unregister(const impl_ptr& impl,
                                              std::function<void(std::exception_ptr)> cb,
                                              registration reg);

@@ -47,10 +47,10 @@ struct join_options {
 /// Options of PUBLISH.
 struct publish_options {
   publish_options() = default;
-  bool acknowledge = false;     ///< ask the router for PUBLISHED (the operation then waits for it)
-  bool exclude_me = true;       ///< do not deliver to this session's own subscriptions
-  bool disclose_me = false;     ///< ask the router to disclose the publisher to subscribers
-  value extra = nullptr;        ///< further PUBLISH.Options (object or null), merged as given
+  bool acknowledge = false;  ///< ask the router for PUBLISHED (the operation then waits for it)
+  bool exclude_me = true;    ///< do not deliver to this session's own subscriptions
+  bool disclose_me = false;  ///< ask the router to disclose the publisher to subscribers
+  value extra = nullptr;     ///< further PUBLISH.Options (object or null), merged as given
 };
 
 /// Topic or procedure matching policy.
@@ -60,22 +60,22 @@ enum class match_policy { exact, prefix, wildcard };
 struct subscribe_options {
   subscribe_options() = default;
   match_policy match = match_policy::exact;  ///< how the topic is matched
-  value extra = nullptr;             ///< further SUBSCRIBE.Options, merged as given
+  value extra = nullptr;                     ///< further SUBSCRIBE.Options, merged as given
 };
 
 /// Options of REGISTER.
 struct register_options {
   register_options() = default;
   match_policy match = match_policy::exact;  ///< how the procedure is matched
-  value extra = nullptr;             ///< further REGISTER.Options, merged as given
+  value extra = nullptr;                     ///< further REGISTER.Options, merged as given
 };
 
 /// Arguments of a call or a call's answer.
 struct call_result {
-  value args = nullptr;     ///< positional results/arguments (array) or null
-  value kwargs = nullptr;   ///< keyword results/arguments (object) or null
+  value args = nullptr;             ///< positional results/arguments (array) or null
+  value kwargs = nullptr;           ///< keyword results/arguments (object) or null
   value details = value::object();  ///< RESULT.Details (incoming) or YIELD.Options (outgoing)
-  bool encrypted = false;   ///< the payload travelled end-to-end encrypted (incoming only)
+  bool encrypted = false;           ///< the payload travelled end-to-end encrypted (incoming only)
 };
 
 /// What CANCEL asks of the router when a call is canceled (WAMP call canceling modes).
@@ -101,24 +101,24 @@ struct call_options {
 
 /// An EVENT delivered to a subscription handler.
 struct event {
-  std::string topic;            ///< the topic (details.topic for pattern subscriptions)
-  wire::id subscription = 0;    ///< router's subscription id
-  wire::id publication = 0;     ///< router's publication id
-  value args = nullptr;         ///< positional arguments (array) or null
-  value kwargs = nullptr;       ///< keyword arguments (object) or null
-  value details;                ///< EVENT.Details (publisher, topic, enc_* ...)
-  bool encrypted = false;       ///< the payload travelled end-to-end encrypted
+  std::string topic;          ///< the topic (details.topic for pattern subscriptions)
+  wire::id subscription = 0;  ///< router's subscription id
+  wire::id publication = 0;   ///< router's publication id
+  value args = nullptr;       ///< positional arguments (array) or null
+  value kwargs = nullptr;     ///< keyword arguments (object) or null
+  value details;              ///< EVENT.Details (publisher, topic, enc_* ...)
+  bool encrypted = false;     ///< the payload travelled end-to-end encrypted
 };
 
 /// An INVOCATION delivered to a callee.
 struct invocation {
-  std::string procedure;        ///< the called procedure (details.procedure for patterns)
-  wire::id registration = 0;    ///< router's registration id
-  wire::id request = 0;         ///< the INVOCATION request id
-  value args = nullptr;         ///< positional arguments (array) or null
-  value kwargs = nullptr;       ///< keyword arguments (object) or null
-  value details;                ///< INVOCATION.Details (caller, receive_progress, enc_* ...)
-  bool encrypted = false;       ///< the payload travelled end-to-end encrypted
+  std::string procedure;      ///< the called procedure (details.procedure for patterns)
+  wire::id registration = 0;  ///< router's registration id
+  wire::id request = 0;       ///< the INVOCATION request id
+  value args = nullptr;       ///< positional arguments (array) or null
+  value kwargs = nullptr;     ///< keyword arguments (object) or null
+  value details;              ///< INVOCATION.Details (caller, receive_progress, enc_* ...)
+  bool encrypted = false;     ///< the payload travelled end-to-end encrypted
 };
 
 /// Handle of an active subscription (pass it to async_unsubscribe).
@@ -127,9 +127,9 @@ struct subscription {
   /// A handle for a router subscription id and a local handler slot.
   subscription(wire::id id_, std::uint64_t slot_, std::string topic_)
       : id(id_), slot(slot_), topic(std::move(topic_)) {}
-  wire::id id = 0;      ///< router's subscription id
+  wire::id id = 0;         ///< router's subscription id
   std::uint64_t slot = 0;  ///< this handler's local slot (several handlers may share one id)
-  std::string topic;    ///< the subscribed topic or pattern
+  std::string topic;       ///< the subscribed topic or pattern
 };
 
 /// Handle of an active registration (pass it to async_unregister).

@@ -92,12 +92,13 @@ auto async_connect(boost::asio::any_io_executor executor, transport_options opti
                                      void(boost::system::error_code, std::shared_ptr<transport>)>(
       [executor](auto handler, transport_options opts) mutable {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
-        connect(executor, std::move(opts),
-                [h = std::make_shared<decltype(handler)>(std::move(handler))](
-                    boost::system::error_code ec, std::shared_ptr<transport> t) mutable {
-                  std::move (*h)(ec, std::move(t));
-                },
-                slot);
+        connect(
+            executor, std::move(opts),
+            [h = std::make_shared<decltype(handler)>(std::move(handler))](
+                boost::system::error_code ec, std::shared_ptr<transport> t) mutable {
+              std::move (*h)(ec, std::move(t));
+            },
+            slot);
       },
       token, std::move(options));
 }

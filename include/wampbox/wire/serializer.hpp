@@ -18,7 +18,9 @@ enum class serializer_kind : std::uint8_t { json = 1, msgpack = 2, cbor = 3 };
 /// The WebSocket subprotocol name, e.g. "wamp.2.json".
 std::string_view websocket_subprotocol(serializer_kind s) noexcept;
 /// The RawSocket serializer id (1 JSON, 2 MessagePack, 3 CBOR).
-constexpr std::uint8_t rawsocket_id(serializer_kind s) noexcept { return static_cast<std::uint8_t>(s); }
+constexpr std::uint8_t rawsocket_id(serializer_kind s) noexcept {
+  return static_cast<std::uint8_t>(s);
+}
 /// Short name: "json", "msgpack", "cbor".
 std::string_view serializer_name(serializer_kind s) noexcept;
 /// Parses a short name; empty when unknown.

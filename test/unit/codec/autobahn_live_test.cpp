@@ -56,7 +56,9 @@ std::optional<std::string> run_autobahn(const temp_dir& dir, const std::string& 
 
 bool autobahn_available() {
   return std::filesystem::exists(python) &&
-         std::system((std::string(python) + " -c 'import autobahn.wamp.cryptobox' 2>/dev/null").c_str()) == 0;
+         std::system(
+             (std::string(python) + " -c 'import autobahn.wamp.cryptobox' 2>/dev/null").c_str()) ==
+             0;
 }
 
 std::string key_args() {
@@ -79,9 +81,10 @@ TEST_SUITE("codec.autobahn_live") {
     wire::payload data{nullptr, nullptr, from_hex(encoded->substr(15))};
     call_context ctx;
     cryptobox_codec sub(responder_ring());
-    sub.decode(pk::event, "com.example.topic", {{"enc_algo", "cryptobox"}, {"enc_serializer", "json"}},
-               data, ctx);
-    CHECK(data.args == value::array({1, "two", {{"three", 3.0}}, make_binary({0x00, 0xff}), "z\xc3\xbcrich"}));
+    sub.decode(pk::event, "com.example.topic",
+               {{"enc_algo", "cryptobox"}, {"enc_serializer", "json"}}, data, ctx);
+    CHECK(data.args ==
+          value::array({1, "two", {{"three", 3.0}}, make_binary({0x00, 0xff}), "z\xc3\xbcrich"}));
     CHECK(data.kwargs == value{{"k", "v"}});
 
     // wampbox encrypts a CALL (with its wbx marker) -> Autobahn's callee-side KeyRing decrypts.
@@ -91,9 +94,11 @@ TEST_SUITE("codec.autobahn_live") {
     call_context cctx;
     caller.encode(pk::call, "com.example.proc", options, call, cctx);
     REQUIRE(call.opaque);
-    const auto decoded = run_autobahn(
-        dir, "decode " + key_args() + " com.example.proc " + hex(call.opaque->data(), call.opaque->size()));
+    const auto decoded = run_autobahn(dir, "decode " + key_args() + " com.example.proc " +
+                                               hex(call.opaque->data(), call.opaque->size()));
     REQUIRE(decoded.has_value());
-    CHECK(*decoded == R"({"uri":"com.example.proc","args":["z)" "\xc3\xbc" R"(rich",2.5,null],"kwargs":{"n":1}})");
+    CHECK(*decoded == R"({"uri":"com.example.proc","args":["z)"
+                      "\xc3\xbc"
+                      R"(rich",2.5,null],"kwargs":{"n":1}})");
   }
 }

@@ -5,9 +5,9 @@
 #include <wampbox/codec/key_ring.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <span>
-#include <filesystem>
 #include <string>
 #include <system_error>
 
@@ -18,18 +18,21 @@ inline const std::string vector_originator_priv = "AQIDBAUGBwgJCgsMDQ4PEBESExQVF
 inline const std::string vector_originator_pub = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=";
 inline const std::string vector_responder_priv = "ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A=";
 inline const std::string vector_responder_pub = "WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=";
-inline const std::string vector_k_hex = "ec88f6e13b22bf9f04d480e0d8525c08ac7e2f48e212742bcbcafa104a74b08d";
+inline const std::string vector_k_hex =
+    "ec88f6e13b22bf9f04d480e0d8525c08ac7e2f48e212742bcbcafa104a74b08d";
 
 /// All four vector keys.
 inline key_spec vector_key_spec() {
-  return {vector_originator_priv, vector_originator_pub, vector_responder_priv, vector_responder_pub};
+  return {vector_originator_priv, vector_originator_pub, vector_responder_priv,
+          vector_responder_pub};
 }
 
 /// A ring with the vector keys for the originator (publisher/caller) side, under `prefix`.
 inline key_ring originator_ring(const std::string& prefix = "com.example.",
                                 key_policy policy = key_policy::strict) {
   key_ring ring;
-  ring.set_key(prefix, key::from_spec({vector_originator_priv, {}, {}, vector_responder_pub}), policy);
+  ring.set_key(prefix, key::from_spec({vector_originator_priv, {}, {}, vector_responder_pub}),
+               policy);
   return ring;
 }
 
@@ -37,7 +40,8 @@ inline key_ring originator_ring(const std::string& prefix = "com.example.",
 inline key_ring responder_ring(const std::string& prefix = "com.example.",
                                key_policy policy = key_policy::strict) {
   key_ring ring;
-  ring.set_key(prefix, key::from_spec({{}, vector_originator_pub, vector_responder_priv, {}}), policy);
+  ring.set_key(prefix, key::from_spec({{}, vector_originator_pub, vector_responder_priv, {}}),
+               policy);
   return ring;
 }
 

@@ -167,8 +167,10 @@ TEST_SUITE("codec.cryptobox") {
       call_context ctx;
       return payload_errc([&] { sub.decode(pk::event, topic, details, data, ctx); });
     };
-    CHECK(decode_with({{"enc_algo", "xbr"}, {"enc_serializer", "json"}}) == errc::unknown_encryption_algorithm);
-    CHECK(decode_with({{"enc_algo", 1}, {"enc_serializer", "json"}}) == errc::unknown_encryption_algorithm);
+    CHECK(decode_with({{"enc_algo", "xbr"}, {"enc_serializer", "json"}}) ==
+          errc::unknown_encryption_algorithm);
+    CHECK(decode_with({{"enc_algo", 1}, {"enc_serializer", "json"}}) ==
+          errc::unknown_encryption_algorithm);
     CHECK(decode_with({{"enc_algo", "cryptobox"}, {"enc_serializer", "msgpack"}}) ==
           errc::unknown_encryption_serializer);
     CHECK(decode_with({{"enc_algo", "cryptobox"}}) == errc::unknown_encryption_serializer);
@@ -204,18 +206,19 @@ TEST_SUITE("codec.cryptobox") {
       CHECK(refusal(other, pk::event, topic, good) == errc::decryption_failed);
       CHECK(refusal(p.responder, pk::event, topic, {nullptr, nullptr, bytes(39, 0)}) ==
             errc::decryption_failed);
-      CHECK(refusal(p.responder, pk::event, topic, {nullptr, nullptr, bytes()}) == errc::decryption_failed);
+      CHECK(refusal(p.responder, pk::event, topic, {nullptr, nullptr, bytes()}) ==
+            errc::decryption_failed);
     }
     SUBCASE("invalid_payload: bad inner JSON and types, no binary") {
       CHECK(refusal(p.responder, pk::event, topic, {value::array({1}), nullptr, std::nullopt}) ==
             errc::invalid_payload);
-      for (const char* inner : {"not json", "[1,2]", R"({"args":[]})", R"({"uri":5})",
-                                R"({"uri":"com.example.topic","args":{}})",
-                                R"({"uri":"com.example.topic","kwargs":[]})",
-                                R"({"uri":"com.example.topic","wbx":1})",
-                                R"({"uri":"com.example.topic","wbx":{"t":"publish","ts":"now"}})",
-                                R"({"uri":"com.example.topic","wbx":{"t":"publish","cid":"a\"b"}})",
-                                "{\"uri\":\"com.example.topic\",\"args\":[\"\xff\"]}"}) {
+      for (const char* inner :
+           {"not json", "[1,2]", R"({"args":[]})", R"({"uri":5})",
+            R"({"uri":"com.example.topic","args":{}})",
+            R"({"uri":"com.example.topic","kwargs":[]})", R"({"uri":"com.example.topic","wbx":1})",
+            R"({"uri":"com.example.topic","wbx":{"t":"publish","ts":"now"}})",
+            R"({"uri":"com.example.topic","wbx":{"t":"publish","cid":"a\"b"}})",
+            "{\"uri\":\"com.example.topic\",\"args\":[\"\xff\"]}"}) {
         CAPTURE(inner);
         CHECK(refusal(p.responder, pk::event, topic, {nullptr, nullptr, seal(inner)}) ==
               errc::invalid_payload);
@@ -226,9 +229,12 @@ TEST_SUITE("codec.cryptobox") {
     }
     SUBCASE("plaintext_refused on a strict URI, also when the key is missing") {
       const wire::payload plain = vector_args();
-      CHECK(refusal(p.responder, pk::event, topic, plain, value::object()) == errc::plaintext_refused);
-      CHECK(refusal(p.responder, pk::invocation, proc, plain, value::object()) == errc::plaintext_refused);
-      CHECK(refusal(p.originator, pk::result, proc, plain, value::object()) == errc::plaintext_refused);
+      CHECK(refusal(p.responder, pk::event, topic, plain, value::object()) ==
+            errc::plaintext_refused);
+      CHECK(refusal(p.responder, pk::invocation, proc, plain, value::object()) ==
+            errc::plaintext_refused);
+      CHECK(refusal(p.originator, pk::result, proc, plain, value::object()) ==
+            errc::plaintext_refused);
       CHECK(refusal(p.originator, pk::result_error, error_uri, plain, value::object()) ==
             errc::plaintext_refused);
       CHECK(refusal(p.responder, pk::event, topic, {}, value::object()) == errc::plaintext_refused);
@@ -274,15 +280,19 @@ TEST_SUITE("codec.cryptobox") {
   TEST_CASE("encryption_required instead of plaintext") {
     key_ring ring;
     ring.require_encryption("com.secret.");
-    ring.set_key("com.half.", key::from_spec({{}, vector_originator_pub, vector_responder_priv, {}}));
+    ring.set_key("com.half.",
+                 key::from_spec({{}, vector_originator_pub, vector_responder_priv, {}}));
     cryptobox_codec c(std::move(ring));
-    for (const auto& [kind, uri] : {std::pair{pk::publish, "com.secret.t"}, {pk::call, "com.secret.p"},
-                                    {pk::publish, "com.half.t"}, {pk::call, "com.half.p"}}) {
+    for (const auto& [kind, uri] : {std::pair{pk::publish, "com.secret.t"},
+                                    {pk::call, "com.secret.p"},
+                                    {pk::publish, "com.half.t"},
+                                    {pk::call, "com.half.p"}}) {
       CAPTURE(uri);
       value options = value::object();
       wire::payload data = vector_args();
       call_context ctx;
-      CHECK(payload_errc([&] { c.encode(kind, uri, options, data, ctx); }) == errc::encryption_required);
+      CHECK(payload_errc([&] { c.encode(kind, uri, options, data, ctx); }) ==
+            errc::encryption_required);
       CHECK(data == vector_args());
       CHECK(options == value::object());
       CHECK_FALSE(ctx.encrypted);
@@ -309,7 +319,8 @@ TEST_SUITE("codec.cryptobox") {
     CHECK(answer(none, pk::yield, proc, false) == result{std::nullopt, false});
     // ERROR: keyed by the error URI; an encrypted call's error data never leaks.
     CHECK(answer(lax, pk::call_error, error_uri, false) == result{std::nullopt, true});
-    CHECK(answer(strict, pk::call_error, "org.error", true) == result{errc::encryption_required, false});
+    CHECK(answer(strict, pk::call_error, "org.error", true) ==
+          result{errc::encryption_required, false});
     CHECK(answer(strict, pk::call_error, "org.error", true, {}) == result{std::nullopt, false});
     CHECK(answer(strict, pk::call_error, "org.error", false) == result{std::nullopt, false});
   }
@@ -320,17 +331,22 @@ TEST_SUITE("codec.cryptobox") {
     call_context ctx;
     wire::payload bad{value::array({"\xc3\x28"}), nullptr, std::nullopt};  // invalid UTF-8
     const wire::payload before = bad;
-    CHECK(payload_errc([&] { c.encode(pk::publish, topic, options, bad, ctx); }) == errc::invalid_payload);
+    CHECK(payload_errc([&] { c.encode(pk::publish, topic, options, bad, ctx); }) ==
+          errc::invalid_payload);
     CHECK(bad == before);
     CHECK(options == value::object());
     wire::payload nan{value::array({std::nan("")}), nullptr, std::nullopt};
-    CHECK(payload_errc([&] { c.encode(pk::call, proc, options, nan, ctx); }) == errc::invalid_payload);
+    CHECK(payload_errc([&] { c.encode(pk::call, proc, options, nan, ctx); }) ==
+          errc::invalid_payload);
     CHECK(ctx.binding.empty());
     wire::payload opaque{nullptr, nullptr, bytes{1, 2, 3}};
-    CHECK(payload_errc([&] { c.encode(pk::publish, topic, options, opaque, ctx); }) == errc::invalid_payload);
+    CHECK(payload_errc([&] { c.encode(pk::publish, topic, options, opaque, ctx); }) ==
+          errc::invalid_payload);
     wire::payload data = vector_args();
-    CHECK(payload_errc([&] { c.encode(pk::event, topic, options, data, ctx); }) == errc::invalid_payload);
-    CHECK(payload_errc([&] { c.decode(pk::publish, topic, options, data, ctx); }) == errc::invalid_payload);
+    CHECK(payload_errc([&] { c.encode(pk::event, topic, options, data, ctx); }) ==
+          errc::invalid_payload);
+    CHECK(payload_errc([&] { c.decode(pk::publish, topic, options, data, ctx); }) ==
+          errc::invalid_payload);
     // After refusals the codec still works (the reused buffer is in a clean state).
     c.encode(pk::publish, topic, options, data, ctx);
     CHECK(data.opaque);
@@ -384,13 +400,15 @@ TEST_SUITE("codec.cryptobox.attacks") {
     pair_of_codecs p(o);
     const wire::payload good = p.publish(topic, {value::array({1}), nullptr, std::nullopt});
     const bytes box = *good.opaque;
-    REQUIRE(box.size() == 40 + std::string(R"({"uri":"com.example.topic","args":[1],"kwargs":null})").size());
+    REQUIRE(box.size() ==
+            40 + std::string(R"({"uri":"com.example.topic","args":[1],"kwargs":null})").size());
     int rejected = 0;
     for (std::size_t bit = 0; bit < box.size() * 8; ++bit) {
       wire::payload data{nullptr, nullptr, box};
       (*data.opaque)[bit / 8] ^= static_cast<std::uint8_t>(1U << (bit % 8));
       call_context ctx;
-      const auto code = payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
+      const auto code =
+          payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
       rejected += code == errc::decryption_failed ? 1 : 0;
       CHECK(data.args.is_null());
     }
@@ -432,8 +450,9 @@ TEST_SUITE("codec.cryptobox.attacks") {
     const wire::payload r1 = round(1, c1);
     const wire::payload r2 = round(2, c2);
     wire::payload swapped = r2;
-    CHECK(payload_errc([&] { p.originator.decode(pk::result, proc, enc_details(), swapped, c1); }) ==
-          errc::binding_mismatch);
+    CHECK(payload_errc([&] {
+            p.originator.decode(pk::result, proc, enc_details(), swapped, c1);
+          }) == errc::binding_mismatch);
     wire::payload right = r1;
     p.originator.decode(pk::result, proc, enc_details(), right, c1);
     CHECK(right.args == value::array({10}));
@@ -443,8 +462,9 @@ TEST_SUITE("codec.cryptobox.attacks") {
     pair_of_codecs p;
     wire::payload data = p.publish("com.example.x");
     call_context ctx;
-    CHECK(payload_errc([&] { p.responder.decode(pk::invocation, "com.example.x", enc_details(), data, ctx); }) ==
-          errc::binding_mismatch);
+    CHECK(payload_errc([&] {
+            p.responder.decode(pk::invocation, "com.example.x", enc_details(), data, ctx);
+          }) == errc::binding_mismatch);
   }
 
   TEST_CASE("replayed and stale events") {
@@ -470,7 +490,8 @@ TEST_SUITE("codec.cryptobox.attacks") {
     CHECK(deliver(fresh) == std::nullopt);
   }
 
-  TEST_CASE("Autobahn payloads (no marker): accepted, replay caught within the window, or refused") {
+  TEST_CASE(
+      "Autobahn payloads (no marker): accepted, replay caught within the window, or refused") {
     std::chrono::system_clock::time_point now{std::chrono::hours(480000)};
     std::chrono::steady_clock::time_point steady{std::chrono::hours(1)};
     cryptobox_options r;
@@ -620,8 +641,9 @@ TEST_SUITE("codec.cryptobox.attacks") {
     wire::payload data = vector_args();
     call_context ctx;
     // A keyed URI that is not UTF-8: its JSON cannot be written.
-    CHECK(payload_errc([&] { p.originator.encode(pk::publish, "com.example.\xff", options, data, ctx); }) ==
-          errc::invalid_payload);
+    CHECK(payload_errc([&] {
+            p.originator.encode(pk::publish, "com.example.\xff", options, data, ctx);
+          }) == errc::invalid_payload);
     CHECK(options == value::object());
     CHECK(data == vector_args());
     CHECK(delivers(p.publish(topic)));  // the same URI again: its payload must still be right
@@ -642,8 +664,9 @@ TEST_SUITE("codec.cryptobox.attacks") {
       CHECK(data == before);
     }
     // Receiving: an inner NUL + Base64 string is binary, as on the wire; bad Base64 is refused.
-    wire::payload binary{nullptr, nullptr,
-                         seal(R"({"uri":"com.example.topic","args":["\u0000QQ=="],"kwargs":null})")};
+    wire::payload binary{
+        nullptr, nullptr,
+        seal(R"({"uri":"com.example.topic","args":["\u0000QQ=="],"kwargs":null})")};
     call_context ctx;
     CHECK(payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), binary, ctx); }) ==
           std::nullopt);

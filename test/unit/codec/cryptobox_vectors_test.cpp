@@ -82,12 +82,13 @@ std::map<std::string, wire::message> our_outgoing_messages() {
     return std::pair{options, data};
   };
   {
-    auto [o, d] = encode(originator_ring(), 0x00, pk::publish, "com.example.topic",
-                         vector_args(), false);
+    auto [o, d] =
+        encode(originator_ring(), 0x00, pk::publish, "com.example.topic", vector_args(), false);
     out["PUBLISH"] = wire::publish_message{1, o, "com.example.topic", d};
   }
   {
-    auto [o, d] = encode(originator_ring(), 0x30, pk::call, "com.example.proc", vector_args(), false);
+    auto [o, d] =
+        encode(originator_ring(), 0x30, pk::call, "com.example.proc", vector_args(), false);
     out["CALL"] = wire::call_message{2, o, "com.example.proc", d};
   }
   {
@@ -98,8 +99,8 @@ std::map<std::string, wire::message> our_outgoing_messages() {
   {
     auto [o, d] = encode(responder_ring(), 0x90, pk::call_error, "com.example.error.invalid",
                          {value::array({"bad"}), {{"code", 7}}, std::nullopt}, true);
-    out["ERROR (callee"] =
-        wire::error_message{wire::message_type::invocation, 7001, o, "com.example.error.invalid", d};
+    out["ERROR (callee"] = wire::error_message{wire::message_type::invocation, 7001, o,
+                                               "com.example.error.invalid", d};
   }
   return out;
 }
@@ -111,15 +112,21 @@ TEST_SUITE("codec.vectors") {
     const std::string json =
         R"([16,1,{"enc_algo":"cryptobox","enc_serializer":"json"},"com.example.topic","\u0000AAECAwQFBgcICQoLDA0ODxAREhMUFRYXqjFnpUJOE6BTOs5sPhfZU2nXriszH0fwmp0sLZo6cNAFZnEoF9zfXI24Z7rDJmowC3ZsAghNMCaRt1KnZSRZySwaS2ENlnztxURmGNADlSm6uYUGYaPipWnLE8GH"])";
     const std::string payload =
-        "000102030405060708090a0b0c0d0e0f1011121314151617aa3167a5424e13a0533ace6c3e17d95369d7ae2b331f47"
-        "f09a9d2c2d9a3a70d00566712817dcdf5c8db867bac3266a300b766c02084d302691b752a7652459c92c1a4b610d96"
+        "000102030405060708090a0b0c0d0e0f1011121314151617aa3167a5424e13a0533ace6c3e17d95369d7ae2b33"
+        "1f47"
+        "f09a9d2c2d9a3a70d00566712817dcdf5c8db867bac3266a300b766c02084d302691b752a7652459c92c1a4b61"
+        "0d96"
         "7cedc5446618d0039529bab9850661a3e2a569cb13c187";
     const std::string msgpack =
-        "95100182a8656e635f616c676fa963727970746f626f78ae656e635f73657269616c697a6572a46a736f6eb1636f6d"
-        "2e6578616d706c652e746f706963c475" + payload;
+        "95100182a8656e635f616c676fa963727970746f626f78ae656e635f73657269616c697a6572a46a736f6eb163"
+        "6f6d"
+        "2e6578616d706c652e746f706963c475" +
+        payload;
     const std::string cbor =
-        "851001a268656e635f616c676f6963727970746f626f786e656e635f73657269616c697a6572646a736f6e71636f6d"
-        "2e6578616d706c652e746f7069635875" + payload;
+        "851001a268656e635f616c676f6963727970746f626f786e656e635f73657269616c697a6572646a736f6e7163"
+        "6f6d"
+        "2e6578616d706c652e746f7069635875" +
+        payload;
     const wire::message m = our_outgoing_messages().at("PUBLISH");
     CHECK(wire::serialize_message(serializer_kind::json, m) == json);
     // The whole output, whatever its size: a shorter or longer one differs from the vector.
@@ -132,8 +139,10 @@ TEST_SUITE("codec.vectors") {
   }
 
   TEST_CASE("vectors file: PUBLISH, CALL, YIELD, ERROR byte for byte in all serializers") {
-    const auto path = std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
-    REQUIRE_MESSAGE(std::filesystem::exists(path), path << " is missing (test/data is part of the repository)");
+    const auto path =
+        std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
+    REQUIRE_MESSAGE(std::filesystem::exists(path),
+                    path << " is missing (test/data is part of the repository)");
     const auto sections = read_vector_sections(path);
     int exact = 0;
     for (const auto& [name, m] : our_outgoing_messages()) {
@@ -150,8 +159,10 @@ TEST_SUITE("codec.vectors") {
   }
 
   TEST_CASE("vectors file: EVENT, INVOCATION, RESULT, ERROR decode in all serializers") {
-    const auto path = std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
-    REQUIRE_MESSAGE(std::filesystem::exists(path), path << " is missing (test/data is part of the repository)");
+    const auto path =
+        std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
+    REQUIRE_MESSAGE(std::filesystem::exists(path),
+                    path << " is missing (test/data is part of the repository)");
     const auto sections = read_vector_sections(path);
     const value call_args = value::array({1, "two", {{"three", 3.0}}});
     const value call_kwargs = {{"k", "v"}};
@@ -160,7 +171,8 @@ TEST_SUITE("codec.vectors") {
       CAPTURE(wire::serializer_name(s));
       for (const char* name : {"EVENT as Crossbar", "EVENT for a prefix"}) {
         CAPTURE(name);
-        auto ev = std::get<wire::event_message>(wire::parse_message(s, section(sections, name).at(s)));
+        auto ev =
+            std::get<wire::event_message>(wire::parse_message(s, section(sections, name).at(s)));
         const std::string topic = ev.details.value("topic", std::string("com.example.topic"));
         cryptobox_codec sub(responder_ring());
         call_context ctx;
@@ -183,9 +195,11 @@ TEST_SUITE("codec.vectors") {
         ++decoded;
       }
       {
-        auto res = std::get<wire::result_message>(wire::parse_message(s, section(sections, "RESULT").at(s)));
+        auto res = std::get<wire::result_message>(
+            wire::parse_message(s, section(sections, "RESULT").at(s)));
         cryptobox_codec caller(originator_ring());
-        call_context ctx{true, "0123456789abcdef0123456789abcdef"};  // our call id: Autobahn echoes none
+        call_context ctx{true,
+                         "0123456789abcdef0123456789abcdef"};  // our call id: Autobahn echoes none
         caller.decode(pk::result, "com.example.proc", res.details, res.data, ctx);
         CHECK(res.data.args == value::array({42}));
         CHECK(res.data.kwargs.is_null());

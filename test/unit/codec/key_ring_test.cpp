@@ -41,7 +41,8 @@ TEST_SUITE("codec.key") {
   }
 
   TEST_CASE("public keys are derived from private keys") {
-    key k = key::from_spec({vector_originator_priv, std::nullopt, std::nullopt, vector_responder_pub});
+    key k =
+        key::from_spec({vector_originator_priv, std::nullopt, std::nullopt, vector_responder_pub});
     CHECK(k.public_key(key_role::originator) == vector_originator_pub);
     CHECK(k.public_key(key_role::responder) == vector_responder_pub);
     CHECK(k.can(key_role::originator));
@@ -49,7 +50,8 @@ TEST_SUITE("codec.key") {
     CHECK(k.shared_key(key_role::responder) == nullptr);
     CHECK(hex(k.shared_key(key_role::originator), key_size) == vector_k_hex);
 
-    key r = key::from_spec({std::nullopt, vector_originator_pub, vector_responder_priv, std::nullopt});
+    key r =
+        key::from_spec({std::nullopt, vector_originator_pub, vector_responder_priv, std::nullopt});
     CHECK(r.can(key_role::responder));
     CHECK_FALSE(r.can(key_role::originator));
     CHECK(hex(r.shared_key(key_role::responder), key_size) == vector_k_hex);
@@ -68,8 +70,11 @@ TEST_SUITE("codec.key") {
 
   TEST_CASE("bad keys are refused with errc::invalid_key and never echoed") {
     std::string what;
-    CHECK(thrown_code([] { (void)key::from_spec({"not base64!!", {}, {}, vector_responder_pub}); },
-                      &what) == errc::invalid_key);
+    CHECK(thrown_code(
+              [] {
+                (void)key::from_spec({"not base64!!", {}, {}, vector_responder_pub});
+              },
+              &what) == errc::invalid_key);
     CHECK(what.find("originator_priv") != std::string::npos);
     CHECK(what.find("not base64") == std::string::npos);
     // 16 bytes, 33 bytes, and far too long.
@@ -82,20 +87,24 @@ TEST_SUITE("codec.key") {
     CHECK(thrown_code([] { (void)key::from_private(std::string(400, 'A')); }) == errc::invalid_key);
     CHECK(thrown_code([] { (void)key::from_private(""); }) == errc::invalid_key);
     // A public key that does not belong to the private key.
-    CHECK(thrown_code([] {
-            (void)key::from_spec({vector_originator_priv, vector_responder_pub, {}, vector_responder_pub});
-          },
-                      &what) == errc::invalid_key);
+    CHECK(thrown_code(
+              [] {
+                (void)key::from_spec(
+                    {vector_originator_priv, vector_responder_pub, {}, vector_responder_pub});
+              },
+              &what) == errc::invalid_key);
     CHECK(what.find("originator_pub does not belong") != std::string::npos);
     // Public keys alone give no role.
-    CHECK(thrown_code([] {
-            (void)key::from_spec({{}, vector_originator_pub, {}, vector_responder_pub});
-          },
-                      &what) == errc::invalid_key);
+    CHECK(thrown_code(
+              [] {
+                (void)key::from_spec({{}, vector_originator_pub, {}, vector_responder_pub});
+              },
+              &what) == errc::invalid_key);
     CHECK(what.find("insufficient keys") != std::string::npos);
     // An all-zero public key is a low-order point: no usable shared key.
     CHECK(thrown_code([] {
-            (void)key::from_spec({vector_originator_priv, {}, {}, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="});
+            (void)key::from_spec(
+                {vector_originator_priv, {}, {}, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="});
           }) == errc::invalid_key);
   }
 
@@ -105,7 +114,8 @@ TEST_SUITE("codec.key") {
     CHECK(a.same_secrets(b));
     CHECK(b.shared_key(key_role::originator) != a.shared_key(key_role::originator));
     CHECK_FALSE(a.same_secrets(key::from_private(vector_originator_priv)));
-    CHECK_FALSE(a.same_secrets(key::from_spec({vector_originator_priv, {}, {}, vector_responder_pub})));
+    CHECK_FALSE(
+        a.same_secrets(key::from_spec({vector_originator_priv, {}, {}, vector_responder_pub})));
 
     key moved = std::move(a);
     CHECK(moved.same_secrets(b));
@@ -173,16 +183,22 @@ TEST_SUITE("codec.key_ring") {
 
 TEST_SUITE("codec.key_file") {
   TEST_CASE("a full key-ring document") {
-    const std::string doc = R"({
-      "": {"originator_priv": ")" + vector_originator_priv + R"(", "responder_pub": ")" +
-                            vector_responder_pub + R"(", "originator_pub": null, "responder_priv": null},
-      "com.example.": {"originator_priv": ")" + vector_originator_priv + R"(",
-                       "originator_pub": ")" + vector_originator_pub + R"(",
-                       "responder_priv": ")" + vector_responder_priv + R"(",
-                       "responder_pub": ")" + vector_responder_pub + R"(", "policy": "lax"},
+    const std::string doc =
+        R"({
+      "": {"originator_priv": ")" +
+        vector_originator_priv + R"(", "responder_pub": ")" + vector_responder_pub +
+        R"(", "originator_pub": null, "responder_priv": null},
+      "com.example.": {"originator_priv": ")" +
+        vector_originator_priv + R"(",
+                       "originator_pub": ")" +
+        vector_originator_pub + R"(",
+                       "responder_priv": ")" +
+        vector_responder_priv + R"(",
+                       "responder_pub": ")" +
+        vector_responder_pub + R"(", "policy": "lax"},
       "com.secret.": {"policy": "strict"},
-      "com.sub.": {"originator_pub": ")" + vector_originator_pub + R"(", "responder_priv": ")" +
-                            vector_responder_priv + R"("}
+      "com.sub.": {"originator_pub": ")" +
+        vector_originator_pub + R"(", "responder_priv": ")" + vector_responder_priv + R"("}
     })";
     key_ring ring = parse_key_ring(doc);
     CHECK(ring.size() == 4);
@@ -237,7 +253,8 @@ TEST_SUITE("codec.key_file") {
     for (const auto& c : cases) {
       CAPTURE(c.doc);
       std::string what;
-      CHECK(thrown_code([&] { (void)parse_key_ring(c.doc, "keys.json"); }, &what) == errc::invalid_key);
+      CHECK(thrown_code([&] { (void)parse_key_ring(c.doc, "keys.json"); }, &what) ==
+            errc::invalid_key);
       CHECK(what.find(c.expected) != std::string::npos);
       CHECK(what.find("keys.json") == 0);
       // Key material is never echoed: neither the value supplied nor any part of the vector keys.

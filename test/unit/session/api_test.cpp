@@ -3,8 +3,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 using namespace wampbox;
 using namespace wampbox::test;
@@ -23,8 +23,9 @@ TEST_CASE("args(...) builds positional arguments; absent kwargs and options need
 TEST_CASE("a typed callee converts arguments and answers invalid_argument when they do not fit") {
   fixture f;
   f.join();
-  f.s.async_register("com.example.add", [](int a, int b) { return a + b; }, {},
-                     [](std::exception_ptr e, registration) { REQUIRE_FALSE(e); });
+  f.s.async_register(
+      "com.example.add", [](int a, int b) { return a + b; }, {},
+      [](std::exception_ptr e, registration) { REQUIRE_FALSE(e); });
   f.settle();
   f.router->push(value::array({65, f.last()[1], 777}));
   f.settle();
@@ -54,9 +55,9 @@ TEST_CASE("a typed subscriber converts arguments; a mismatch goes to on_event_er
       refused.push_back(w.uri());
     }
   });
-  f.s.async_subscribe("com.example.t",
-                      [&](double v, std::string unit) { got.emplace_back(v, std::move(unit)); },
-                      {}, [](std::exception_ptr, subscription) {});
+  f.s.async_subscribe(
+      "com.example.t", [&](double v, std::string unit) { got.emplace_back(v, std::move(unit)); },
+      {}, [](std::exception_ptr, subscription) {});
   f.settle();
   f.router->push(value::array({33, f.last()[1], 55}));
   f.settle();
@@ -106,7 +107,8 @@ TEST_CASE("errors without exceptions: as_tuple in a coroutine") {
       },
       asio::detached);
   f.settle();
-  f.router->push(value::array({8, 48, f.last()[1], value::object(), "wamp.error.no_such_procedure"}));
+  f.router->push(
+      value::array({8, 48, f.last()[1], value::object(), "wamp.error.no_such_procedure"}));
   f.settle();
   REQUIRE(finished);
   CHECK(code == errc::wamp_error);

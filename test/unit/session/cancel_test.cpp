@@ -64,8 +64,9 @@ TEST_CASE("a canceled call sends CANCEL in the chosen mode; its late answer is i
       f.settle();
       request = f.last()[1].get<wire::id>();
     });
-    const char* name = mode == cancel_mode::kill ? "kill"
-                       : mode == cancel_mode::killnowait ? "killnowait" : "skip";
+    const char* name = mode == cancel_mode::kill         ? "kill"
+                       : mode == cancel_mode::killnowait ? "killnowait"
+                                                         : "skip";
     CHECK(f.last() == value::array({49, request, {{"mode", name}}}));
     f.router->push(value::array({8, 48, request, value::object(), "wamp.error.canceled"}));
     f.settle();
@@ -79,7 +80,8 @@ TEST_CASE("a canceled subscribe is undone with UNSUBSCRIBE when SUBSCRIBED arriv
   wire::id request = 0;
   int events = 0;
   cancel_and_check(f, [&](auto token) {
-    f.s.async_subscribe("com.example.t", [&](const event&) { ++events; }, {}, token);
+    f.s.async_subscribe(
+        "com.example.t", [&](const event&) { ++events; }, {}, token);
     f.settle();
     request = f.last()[1].get<wire::id>();
   });
@@ -97,7 +99,8 @@ TEST_CASE("a canceled register is undone with UNREGISTER when REGISTERED arrives
   f.join();
   wire::id request = 0;
   cancel_and_check(f, [&](auto token) {
-    f.s.async_register("com.example.p", [](invocation, responder r) { r.yield(); }, {}, token);
+    f.s.async_register(
+        "com.example.p", [](invocation, responder r) { r.yield(); }, {}, token);
     f.settle();
     request = f.last()[1].get<wire::id>();
   });
@@ -115,9 +118,8 @@ TEST_CASE("canceled acknowledged publish, unsubscribe and unregister stop waitin
   f.join();
   publish_options ack;
   ack.acknowledge = true;
-  cancel_and_check(f, [&](auto token) {
-    f.s.async_publish("com.example.t", nullptr, nullptr, ack, token);
-  });
+  cancel_and_check(
+      f, [&](auto token) { f.s.async_publish("com.example.t", nullptr, nullptr, ack, token); });
   f.router->push(value::array({17, f.last()[1], 99}));  // the late PUBLISHED is ignored
   f.settle();
 
@@ -126,7 +128,9 @@ TEST_CASE("canceled acknowledged publish, unsubscribe and unregister stop waitin
   CHECK(f.last()[0] == 34);
 
   f.register_procedure("com.example.p", [](invocation, responder) {});
-  cancel_and_check(f, [&](auto token) { f.s.async_unregister(registration{777, "com.example.p"}, token); });
+  cancel_and_check(f, [&](auto token) {
+    f.s.async_unregister(registration{777, "com.example.p"}, token);
+  });
   CHECK(f.last()[0] == 66);
   CHECK_FALSE(f.disconnected);
   CHECK(f.s.is_joined());
@@ -167,8 +171,10 @@ TEST_CASE("the session's timeout bounds every wait for the router") {
   publish_options ack;
   ack.acknowledge = true;
   g.s.async_call("com.example.p", nullptr, nullptr, {}, call.handler());
-  g.s.async_subscribe("com.example.t", [](const event&) {}, {}, subscribe.handler());
-  g.s.async_register("com.example.r", [](invocation, responder) {}, {}, reg.handler());
+  g.s.async_subscribe(
+      "com.example.t", [](const event&) {}, {}, subscribe.handler());
+  g.s.async_register(
+      "com.example.r", [](invocation, responder) {}, {}, reg.handler());
   g.s.async_publish("com.example.t", nullptr, nullptr, ack, pub.handler());
   g.run_until([&] {
     return call.completions && subscribe.completions && reg.completions && pub.completions;
@@ -190,8 +196,8 @@ TEST_CASE("a timeout built with awaitable operators cancels the operation (defau
       [&]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor, 20ms);
         // the default token makes the call an awaitable, fit for awaitable operators
-        auto first = co_await (f.s.async_call("com.example.p") ||
-                               timer.async_wait(asio::use_awaitable));
+        auto first =
+            co_await (f.s.async_call("com.example.p") || timer.async_wait(asio::use_awaitable));
         timer_won = first.index() == 1;
       },
       asio::detached);

@@ -80,8 +80,7 @@ TEST_CASE("guard: a RESULT that fails to decode fails the call; nothing of it is
 
 TEST_CASE("guard: a progressive RESULT that fails to decode fails the call, never on_progress") {
   pending_call f(k::result);
-  f.router->push(
-      value::array({50, f.request, {{"progress", true}}, value::array({"forged"})}));
+  f.router->push(value::array({50, f.request, {{"progress", true}}, value::array({"forged"})}));
   f.settle();
   CHECK(f.progress_results == 0);
   REQUIRE(f.completions == 1);

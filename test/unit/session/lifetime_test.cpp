@@ -67,8 +67,10 @@ TEST_CASE("destroying a session completes pending calls, publications, subscript
   ack.acknowledge = true;
   f.s.async_call("com.example.p", nullptr, nullptr, {}, note);
   f.s.async_publish("com.example.t", nullptr, nullptr, ack, note);
-  f.s.async_subscribe("com.example.t", [](const event&) {}, {}, note);
-  f.s.async_register("com.example.r", [](invocation, responder) {}, {}, note);
+  f.s.async_subscribe(
+      "com.example.t", [](const event&) {}, {}, note);
+  f.s.async_register(
+      "com.example.r", [](invocation, responder) {}, {}, note);
   f.settle();
   CHECK(outcomes.empty());
   f.held.reset();
@@ -103,7 +105,9 @@ struct silent_listener {
       : acceptor(io, {asio::ip::make_address("127.0.0.1"), 0}), peer(io) {
     acceptor.async_accept(peer, [this](boost::system::error_code ec) { accepted = !ec; });
   }
-  std::string url() const { return "rs://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()); }
+  std::string url() const {
+    return "rs://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  }
   /// True once the client closed its end (a read gives EOF).
   bool client_closed(asio::io_context& io) {
     std::array<char, 16> buf;

@@ -66,13 +66,14 @@ class scenario {
     const value options = m.contains("options") ? m["options"] : value::object();
     if (type == "SUBSCRIBE") {
       REQUIRE(options.empty());  // exact match, no further options: the only form sampled so far
-      p.s.async_subscribe(m.at("topic").get<std::string>(),
-                          [&p](const event& e) { p.events.push_back(e); }, {},
-                          [](std::exception_ptr e, subscription) { CHECK_FALSE(e); });
+      p.s.async_subscribe(
+          m.at("topic").get<std::string>(), [&p](const event& e) { p.events.push_back(e); }, {},
+          [](std::exception_ptr e, subscription) { CHECK_FALSE(e); });
     } else if (type == "PUBLISH") {
       publish_options po;
       for (const auto& [key, v] : options.items()) {
-        REQUIRE_MESSAGE((key == "exclude_me" || key == "acknowledge"), "unsupported option " << key);
+        REQUIRE_MESSAGE((key == "exclude_me" || key == "acknowledge"),
+                        "unsupported option " << key);
         (key == "exclude_me" ? po.exclude_me : po.acknowledge) = v.get<bool>();
       }
       p.s.async_publish(m.at("topic").get<std::string>(), field(m, "args"), field(m, "kwargs"), po,

@@ -3,9 +3,9 @@
 
 #include <wampbox/wampbox.hpp>
 
+#include <doctest/doctest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <doctest/doctest.h>
 
 #include <chrono>
 #include <deque>
@@ -75,7 +75,8 @@ class scripted_transport final : public transport::transport {
 /// A joined session on a scripted transport.
 struct fixture {
   asio::io_context io;
-  std::shared_ptr<scripted_transport> router = std::make_shared<scripted_transport>(io.get_executor());
+  std::shared_ptr<scripted_transport> router =
+      std::make_shared<scripted_transport>(io.get_executor());
   // Before the session: its end (in the destructor) still reports to them.
   std::exception_ptr ended;
   bool disconnected = false;

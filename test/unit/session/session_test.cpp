@@ -53,8 +53,8 @@ TEST_CASE("a malformed frame aborts with protocol_violation and fails pending ca
 }
 
 TEST_CASE("messages a router never sends are protocol violations") {
-  for (const char* bytes : {R"([48, 1, {}, "com.example.p"])", R"([1, "realm1", {}])",
-                            R"([99, 1])", R"("not an array")"}) {
+  for (const char* bytes : {R"([48, 1, {}, "com.example.p"])", R"([1, "realm1", {}])", R"([99, 1])",
+                            R"("not an array")"}) {
     CAPTURE(bytes);
     fixture f;
     f.join();
@@ -163,8 +163,9 @@ TEST_CASE("the payload hook sees every payload with the right URI") {
   std::vector<event> events;
   subscribe_options prefix;
   prefix.match = match_policy::prefix;
-  f.s.async_subscribe("com.example", [&](const event& e) { events.push_back(e); }, prefix,
-                      [](std::exception_ptr, subscription) {});
+  f.s.async_subscribe(
+      "com.example", [&](const event& e) { events.push_back(e); }, prefix,
+      [](std::exception_ptr, subscription) {});
   f.settle();
   f.router->push(value::array({33, f.last()[1], 55}));
   f.settle();
@@ -191,8 +192,8 @@ TEST_CASE("the payload hook sees every payload with the right URI") {
   f.s.async_call("com.example.proc", nullptr, nullptr, {},
                  [&](std::exception_ptr e, call_result) { call_error = e; });
   f.settle();
-  f.router->push(value::array({8, 48, f.last()[1], value::object(), "com.example.err",
-                               make_binary({4})}));
+  f.router->push(
+      value::array({8, 48, f.last()[1], value::object(), "com.example.err", make_binary({4})}));
   f.settle();
   CHECK(call_error);
 
@@ -200,16 +201,16 @@ TEST_CASE("the payload hook sees every payload with the right URI") {
     if (inv.args.is_null()) return r.error("com.example.err2");
     r.yield();
   });
-  f.router->push(value::array({68, 9, 777, {{"procedure", "com.example.proc2"}},
-                               make_binary({5})}));
+  f.router->push(
+      value::array({68, 9, 777, {{"procedure", "com.example.proc2"}}, make_binary({5})}));
   f.settle();
   CHECK(f.last()[0] == 70);
   CHECK(f.last()[2]["hooked"] == true);
 
   const std::vector<std::pair<k, std::string>> expected = {
-      {k::publish, "com.example.topic"}, {k::event, "com.example.x"},
-      {k::call, "com.example.proc"},     {k::result, "com.example.proc"},
-      {k::call, "com.example.proc"},     {k::result_error, "com.example.err"},
+      {k::publish, "com.example.topic"},    {k::event, "com.example.x"},
+      {k::call, "com.example.proc"},        {k::result, "com.example.proc"},
+      {k::call, "com.example.proc"},        {k::result_error, "com.example.err"},
       {k::invocation, "com.example.proc2"}, {k::yield, "com.example.proc2"}};
   CHECK(codec->calls == expected);
 }
@@ -232,11 +233,11 @@ TEST_CASE("payload hook refusals: nothing leaks, nothing is dropped silently") {
   codec->refuse = k::event;
   int delivered = 0;
   std::vector<std::string> reported;
-  f.s.on_event_error([&](const std::string& topic, std::exception_ptr) {
-    reported.push_back(topic);
-  });
-  f.s.async_subscribe("com.example.t", [&](const event&) { ++delivered; }, {},
-                      [](std::exception_ptr, subscription) {});
+  f.s.on_event_error(
+      [&](const std::string& topic, std::exception_ptr) { reported.push_back(topic); });
+  f.s.async_subscribe(
+      "com.example.t", [&](const event&) { ++delivered; }, {},
+      [](std::exception_ptr, subscription) {});
   f.settle();
   f.router->push(value::array({33, f.last()[1], 56}));
   f.settle();
@@ -294,11 +295,10 @@ TEST_CASE("a bare binary payload without enc_algo arrives as binary, with or wit
     CHECK_FALSE(events[0].encrypted);
 
     call_result result;
-    f.s.async_call("com.example.p", nullptr, nullptr, {},
-                   [&](std::exception_ptr e, call_result r) {
-                     CHECK_FALSE(e);
-                     result = std::move(r);
-                   });
+    f.s.async_call("com.example.p", nullptr, nullptr, {}, [&](std::exception_ptr e, call_result r) {
+      CHECK_FALSE(e);
+      result = std::move(r);
+    });
     f.settle();
     f.router->push(value::array({50, f.last()[1], value::object(), make_binary({1, 2, 3})}));
     f.settle();

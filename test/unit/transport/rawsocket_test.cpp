@@ -35,8 +35,7 @@ awaitable<bytes4> handshake(server_socket& s, bytes4 reply) {
 
 /// A success reply announcing 2^(9+exponent) bytes for serializer `s`.
 bytes4 accept_reply(serializer_kind s, std::uint8_t exponent = 15) {
-  return {0x7F, static_cast<std::uint8_t>((exponent << 4) | wampbox::wire::rawsocket_id(s)), 0,
-          0};
+  return {0x7F, static_cast<std::uint8_t>((exponent << 4) | wampbox::wire::rawsocket_id(s)), 0, 0};
 }
 
 struct frame {
@@ -118,7 +117,8 @@ TEST_CASE("rawsocket: handshake and echo over TCP and Unix sockets, every serial
           auto sock = co_await l.accept();
           const bytes4 request = co_await handshake(sock, accept_reply(s, 8));
           // 100 KiB requested -> 2^17: LENGTH 8.
-          CHECK(request == bytes4{0x7F, static_cast<std::uint8_t>(0x80 | static_cast<int>(s)), 0, 0});
+          CHECK(request ==
+                bytes4{0x7F, static_cast<std::uint8_t>(0x80 | static_cast<int>(s)), 0, 0});
           for (const auto& expected : messages) {
             frame f = co_await read_frame(sock);
             CHECK(f.type == 0);
@@ -270,40 +270,42 @@ TEST_CASE("rawsocket: a PING flood from a peer that never reads costs at most tw
   constexpr int pings = 32;
   constexpr std::size_t ping_size = 1024 * 1024;
   auto ping_payload = [&](int i) { return std::to_string(i) + std::string(ping_size, 'p'); };
-  run([&](asio::io_context& ioc) -> awaitable<void> {
-    listener l(ioc, listener::kind::unix_domain);
-    auto server = [&]() -> awaitable<void> {
-      auto sock = co_await l.accept();
-      co_await handshake(sock, accept_reply(serializer_kind::json));
-      for (int i = 0; i < pings; ++i) co_await write_frame(sock, 1, ping_payload(i));
-      co_await write_frame(sock, 0, "last");
-      // Only now read: every PONG the client queued, then its reply to "last".
-      int pongs = 0;
-      std::string latest;
-      for (;;) {
-        frame f = co_await read_frame(sock);
-        if (f.type == 0) {
-          CHECK(f.payload == "bye");
-          break;
-        }
-        REQUIRE(f.type == 2);
-        ++pongs;
-        latest = std::move(f.payload);
-      }
-      CHECK(pongs >= 1);
-      CHECK(pongs <= 2);  // the one in flight when the flood began, and the latest
-      CHECK(latest == ping_payload(pings - 1));
-    };
-    auto client = [&]() -> awaitable<void> {
-      auto t = co_await connect_ok(ioc, l, options_for("", serializer_kind::json));
-      auto [ec, m] = co_await async_receive(*t, use_tuple);
-      CHECK(!ec);
-      CHECK(m == "last");
-      auto [send_ec] = co_await async_send(*t, "bye", use_tuple);
-      CHECK(!send_ec);
-    };
-    co_await (server() && client());
-  }, 60s);
+  run(
+      [&](asio::io_context& ioc) -> awaitable<void> {
+        listener l(ioc, listener::kind::unix_domain);
+        auto server = [&]() -> awaitable<void> {
+          auto sock = co_await l.accept();
+          co_await handshake(sock, accept_reply(serializer_kind::json));
+          for (int i = 0; i < pings; ++i) co_await write_frame(sock, 1, ping_payload(i));
+          co_await write_frame(sock, 0, "last");
+          // Only now read: every PONG the client queued, then its reply to "last".
+          int pongs = 0;
+          std::string latest;
+          for (;;) {
+            frame f = co_await read_frame(sock);
+            if (f.type == 0) {
+              CHECK(f.payload == "bye");
+              break;
+            }
+            REQUIRE(f.type == 2);
+            ++pongs;
+            latest = std::move(f.payload);
+          }
+          CHECK(pongs >= 1);
+          CHECK(pongs <= 2);  // the one in flight when the flood began, and the latest
+          CHECK(latest == ping_payload(pings - 1));
+        };
+        auto client = [&]() -> awaitable<void> {
+          auto t = co_await connect_ok(ioc, l, options_for("", serializer_kind::json));
+          auto [ec, m] = co_await async_receive(*t, use_tuple);
+          CHECK(!ec);
+          CHECK(m == "last");
+          auto [send_ec] = co_await async_send(*t, "bye", use_tuple);
+          CHECK(!send_ec);
+        };
+        co_await (server() && client());
+      },
+      60s);
 }
 
 TEST_CASE("rawsocket: incoming frame above the announced maximum closes the transport") {
@@ -346,8 +348,8 @@ TEST_CASE("rawsocket: reserved bits or unknown frame type are malformed") {
       auto server = [&]() -> awaitable<void> {
         auto sock = co_await l.accept();
         co_await handshake(sock, accept_reply(serializer_kind::json));
-        co_await write_bytes(sock, std::string(1, static_cast<char>(first_byte)) +
-                                      std::string("\x00\x00\x01x", 4));
+        co_await write_bytes(
+            sock, std::string(1, static_cast<char>(first_byte)) + std::string("\x00\x00\x01x", 4));
       };
       auto client = [&]() -> awaitable<void> {
         auto t = co_await connect_ok(ioc, l, options_for(""));

@@ -49,8 +49,9 @@ template <typename Token>
 auto async_receive(wt::transport& t, Token&& token) {
   return asio::async_initiate<Token, void(error_code, std::string)>(
       [&t](auto handler) {
-        t.async_receive([h = std::make_shared<decltype(handler)>(std::move(handler))](
-                            error_code ec, std::string m) mutable { std::move(*h)(ec, std::move(m)); });
+        t.async_receive(
+            [h = std::make_shared<decltype(handler)>(std::move(handler))](
+                error_code ec, std::string m) mutable { std::move (*h)(ec, std::move(m)); });
       },
       token);
 }
@@ -61,7 +62,7 @@ auto async_send(wt::transport& t, std::string message, Token&& token) {
   return asio::async_initiate<Token, void(error_code)>(
       [&t](auto handler, std::string m) {
         t.async_send(std::move(m), [h = std::make_shared<decltype(handler)>(std::move(handler))](
-                                       error_code ec) mutable { std::move(*h)(ec); });
+                                       error_code ec) mutable { std::move (*h)(ec); });
       },
       token, std::move(message));
 }
@@ -159,8 +160,8 @@ class listener {
 };
 
 /// Options for connecting to `url` with a serializer (other fields default).
-inline wt::transport_options options_for(std::string url, wampbox::wire::serializer_kind s =
-                                                              wampbox::wire::serializer_kind::json) {
+inline wt::transport_options options_for(
+    std::string url, wampbox::wire::serializer_kind s = wampbox::wire::serializer_kind::json) {
   wt::transport_options o;
   o.url = std::move(url);
   o.serializer = s;

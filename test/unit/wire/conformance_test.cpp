@@ -98,15 +98,11 @@ std::optional<std::size_t> opaque_position(std::uint64_t code) {
     case 16:
     case 36:
     case 48:
-    case 68:
-      return 4;
+    case 68: return 4;
     case 50:
-    case 70:
-      return 3;
-    case 8:
-      return 5;
-    default:
-      return std::nullopt;
+    case 70: return 3;
+    case 8: return 5;
+    default: return std::nullopt;
   }
 }
 

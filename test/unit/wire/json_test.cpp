@@ -82,22 +82,14 @@ TEST_CASE("write_json: every ASCII byte at every position of the 8-byte fast pat
   // Python's escapes: named ones, other control characters as \u00xx (lowercase hex).
   auto python_escape = [](char c) -> std::string {
     switch (c) {
-      case '"':
-        return "\\\"";
-      case '\\':
-        return "\\\\";
-      case '\b':
-        return "\\b";
-      case '\f':
-        return "\\f";
-      case '\n':
-        return "\\n";
-      case '\r':
-        return "\\r";
-      case '\t':
-        return "\\t";
-      default:
-        break;
+      case '"': return "\\\"";
+      case '\\': return "\\\\";
+      case '\b': return "\\b";
+      case '\f': return "\\f";
+      case '\n': return "\\n";
+      case '\r': return "\\r";
+      case '\t': return "\\t";
+      default: break;
     }
     if (static_cast<unsigned char>(c) >= 0x20) return std::string(1, c);
     char buf[8];
@@ -212,12 +204,17 @@ TEST_CASE("U+0000 rule: in JSON a string value beginning with U+0000 is binary, 
   CHECK(read_json(R"(["\u0000QQ=="])") == value::array({make_binary({'A'})}));
   CHECK(protocol_errc([] { read_json(R"(["\u0000abc"])"); }) == errc::malformed_message);
   // Writing refuses a text string that would come back as binary or not at all.
-  for (const std::string& text : {std::string("\0abc", 4), std::string("\0QQ==", 5), std::string(1, '\0')}) {
+  for (const std::string& text :
+       {std::string("\0abc", 4), std::string("\0QQ==", 5), std::string(1, '\0')}) {
     CAPTURE(text.size());
     std::string out = "prefix";
-    CHECK(protocol_errc([&] { write_json(value::array({1, text}), out); }) == errc::invalid_message);
+    CHECK(protocol_errc([&] {
+            write_json(value::array({1, text}), out);
+          }) == errc::invalid_message);
     CHECK(out == "prefix");
-    CHECK(protocol_errc([&] { write_json(value::object({{"k", text}}), out); }) == errc::invalid_message);
+    CHECK(protocol_errc([&] {
+            write_json(value::object({{"k", text}}), out);
+          }) == errc::invalid_message);
     // MessagePack and CBOR have distinct string and binary types: they carry it as text.
     for (serializer_kind k : {serializer_kind::msgpack, serializer_kind::cbor}) {
       std::string bytes;
@@ -235,7 +232,8 @@ TEST_CASE("U+0000 rule: a message with such a string cannot be sent as JSON") {
   m.request = 1;
   m.topic = "com.example.t";
   m.data.args = value::array({std::string("\0QQ==", 5)});
-  CHECK(protocol_errc([&] { serialize_message(serializer_kind::json, m); }) == errc::invalid_message);
+  CHECK(protocol_errc([&] { serialize_message(serializer_kind::json, m); }) ==
+        errc::invalid_message);
   CHECK(parse_message(serializer_kind::msgpack, serialize_message(serializer_kind::msgpack, m)) ==
         message(m));
 }

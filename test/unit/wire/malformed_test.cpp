@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <wampbox/wire/serializer.hpp>
 
-#include "wire_test_util.hpp"
 #include "../allocation_probe.hpp"
+#include "wire_test_util.hpp"
 
 using namespace wampbox;
 using namespace wampbox::wire;
@@ -166,10 +166,10 @@ TEST_CASE("malformed: huge length prefixes do not allocate or crash") {
   // Positive control: the probe does see a parse that allocates (a 1 MiB binary).
   std::size_t largest = 0;
   {
-    const std::string big =
-        serialize_message(serializer_kind::msgpack,
-                          event_message{5, 6, value::object(),
-                                        {.args = value::array({make_binary(bytes(1 << 20, 7))})}});
+    const std::string big = serialize_message(
+        serializer_kind::msgpack,
+        event_message{
+            5, 6, value::object(), {.args = value::array({make_binary(bytes(1 << 20, 7))})}});
     wampbox::test::allocation_probe probe;
     (void)parse_message(serializer_kind::msgpack, big);
     largest = probe.largest();
@@ -211,15 +211,9 @@ TEST_CASE("malformed: random mutations never escape as anything but protocol_err
       for (int edits = 1 + static_cast<int>(next() % 4); edits > 0; --edits) {
         const std::size_t at = next() % bytes.size();
         switch (next() % 3) {
-          case 0:
-            bytes[at] = static_cast<char>(next());
-            break;
-          case 1:
-            bytes.erase(at, 1 + next() % 3);
-            break;
-          default:
-            bytes.insert(at, 1, static_cast<char>(next()));
-            break;
+          case 0: bytes[at] = static_cast<char>(next()); break;
+          case 1: bytes.erase(at, 1 + next() % 3); break;
+          default: bytes.insert(at, 1, static_cast<char>(next())); break;
         }
         if (bytes.empty()) bytes = "x";
       }

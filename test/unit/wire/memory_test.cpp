@@ -54,8 +54,12 @@ void* operator new(std::size_t n) { return counted_or_throw(n); }
 void* operator new[](std::size_t n) { return counted_or_throw(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  return counted_or_throw(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+  return counted_or_throw(n, static_cast<std::size_t>(a));
+}
 void operator delete(void* p) noexcept { uncounted(p); }
 void operator delete[](void* p) noexcept { uncounted(p); }
 void operator delete(void* p, std::size_t) noexcept { uncounted(p); }
@@ -107,8 +111,9 @@ void check_bounded(serializer_kind s, const std::string& bytes, std::size_t boun
   REQUIRE(bytes.size() <= max_size);
   std::optional<wampbox::errc> error;
   const std::size_t used = peak_of_reading(s, bytes, error);
-  MESSAGE(std::string(wampbox::wire::serializer_name(s)) << ": peak " << (used >> 20) << " MiB for "
-          << (bytes.size() >> 20) << " MiB (" << (used / bytes.size()) << "x)");
+  MESSAGE(std::string(wampbox::wire::serializer_name(s))
+          << ": peak " << (used >> 20) << " MiB for " << (bytes.size() >> 20) << " MiB ("
+          << (used / bytes.size()) << "x)");
   CHECK(error == wampbox::errc::message_too_large);
   CHECK(used <= bound_factor * bytes.size());
 }
@@ -131,7 +136,8 @@ namespace {
 /// A JSON object of about `max_size` bytes whose members (distinct keys) are empty objects.
 std::string json_members() {
   std::string out = "{";
-  for (std::size_t i = 0; out.size() + 32 < max_size; ++i) out += "\"" + std::to_string(i) + "\":{},";
+  for (std::size_t i = 0; out.size() + 32 < max_size; ++i)
+    out += "\"" + std::to_string(i) + "\":{},";
   out.back() = '}';
   return out;
 }

@@ -39,8 +39,7 @@ bool same(const value& a, const value& b) {
     }
     case value::value_t::binary:
       return a == b && a.get_binary().has_subtype() == b.get_binary().has_subtype();
-    default:
-      return a == b;
+    default: return a == b;
   }
 }
 
@@ -59,15 +58,71 @@ struct random_source {
 /// JSON fragments, valid and not, around the edges where parsers tend to differ. No raw NUL
 /// and no string starting with \u0000 (wampbox's binary convention, tested elsewhere).
 const char* const json_tokens[] = {
-    "[", "]", "{", "}", ",", ":", " ", "\n", "\t", "\r", "\"a\"", "\"k\"", "\"\\u00e9\"",
-    "\"\\ud83d\\ude00\"", "\"\\udc00\"", "\"\\ud800\"", "\"\\ud800\\ud800\"", "\"\\ud800x\"",
-    "\"é\"", "\"\xff\"", "\"\xc0\x80\"", "\"\xed\xa0\x80\"", "\"a\tb\"", "\"\\n\\/\\\\\\\"\"",
-    "\"\\x\"", "\"\\u12\"", "\"x\\u0000\"", "\"\x7f\"", "0", "-0", "1", "-1", "01", "1.", ".5",
-    "-.5", "+1", "1e5", "1E+2", "1e-2", "1e", "1e400", "-1e400", "1e-400", "0.1", "2.5e-3",
-    "-", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-    "-9223372036854775809", "9223372036854775807", "9223372036854775808",
-    "123456789012345678901234567890", "0.30000000000000004", "1.7976931348623157e308",
-    "4.9e-324", "true", "false", "null", "tru", "nul", "falsee", "\xef\xbb\xbf", "/*c*/",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    " ",
+    "\n",
+    "\t",
+    "\r",
+    "\"a\"",
+    "\"k\"",
+    "\"\\u00e9\"",
+    "\"\\ud83d\\ude00\"",
+    "\"\\udc00\"",
+    "\"\\ud800\"",
+    "\"\\ud800\\ud800\"",
+    "\"\\ud800x\"",
+    "\"é\"",
+    "\"\xff\"",
+    "\"\xc0\x80\"",
+    "\"\xed\xa0\x80\"",
+    "\"a\tb\"",
+    "\"\\n\\/\\\\\\\"\"",
+    "\"\\x\"",
+    "\"\\u12\"",
+    "\"x\\u0000\"",
+    "\"\x7f\"",
+    "0",
+    "-0",
+    "1",
+    "-1",
+    "01",
+    "1.",
+    ".5",
+    "-.5",
+    "+1",
+    "1e5",
+    "1E+2",
+    "1e-2",
+    "1e",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "0.1",
+    "2.5e-3",
+    "-",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "9223372036854775807",
+    "9223372036854775808",
+    "123456789012345678901234567890",
+    "0.30000000000000004",
+    "1.7976931348623157e308",
+    "4.9e-324",
+    "true",
+    "false",
+    "null",
+    "tru",
+    "nul",
+    "falsee",
+    "\xef\xbb\xbf",
+    "/*c*/",
 };
 
 /// A random JSON text: mostly a valid document, sometimes with fragments spliced in.
@@ -87,8 +142,7 @@ std::string random_json(random_source& rng, int depth = 0) {
                "\":" + random_json(rng, depth + 1);
       return out + "}";
     }
-    default:
-      return json_tokens[10 + rng.below(scalars)];
+    default: return json_tokens[10 + rng.below(scalars)];
   }
 }
 
@@ -96,9 +150,7 @@ std::string mutate_json(random_source& rng, std::string text) {
   for (std::size_t edits = rng.below(3); edits > 0; --edits) {
     const std::size_t at = rng.below(text.size() + 1);
     switch (rng.below(3)) {
-      case 0:
-        text.insert(at, json_tokens[rng.below(std::size(json_tokens))]);
-        break;
+      case 0: text.insert(at, json_tokens[rng.below(std::size(json_tokens))]); break;
       case 1:
         if (at < text.size()) text.erase(at, 1 + rng.below(3));
         break;
@@ -270,18 +322,18 @@ TEST_CASE("MessagePack reader: every format, with nlohmann's storage types") {
 
 TEST_CASE("MessagePack reader: refusals") {
   for (const char* hex : {
-           "c1",          // never used
-           "d40100",      // fixext1
-           "c7020501 02", // ext8
-           "8101 01",     // key not a string
-           "81c0 01",     // nil key
-           "81a1ff 01",   // key not UTF-8
-           "a1ff",        // string not UTF-8
-           "92 01",       // truncated array
-           "c40501",      // truncated bin8
-           "cd00",        // truncated uint16
-           "01 01",       // trailing byte
-           "",            // nothing
+           "c1",           // never used
+           "d40100",       // fixext1
+           "c7020501 02",  // ext8
+           "8101 01",      // key not a string
+           "81c0 01",      // nil key
+           "81a1ff 01",    // key not UTF-8
+           "a1ff",         // string not UTF-8
+           "92 01",        // truncated array
+           "c40501",       // truncated bin8
+           "cd00",         // truncated uint16
+           "01 01",        // trailing byte
+           "",             // nothing
        }) {
     CAPTURE(hex);
     CHECK(protocol_errc([&] { deserialize(serializer_kind::msgpack, from_hex(hex)); }) ==
@@ -298,15 +350,9 @@ TEST_CASE("MessagePack reader: same verdict and values as nlohmann's reader on m
     for (std::size_t edits = 1 + rng.below(3); edits > 0; --edits) {
       const std::size_t at = rng.below(bytes.size());
       switch (rng.below(3)) {
-        case 0:
-          bytes[at] = static_cast<char>(rng.next());
-          break;
-        case 1:
-          bytes.erase(at, 1 + rng.below(3));
-          break;
-        default:
-          bytes.insert(at, 1, static_cast<char>(rng.next()));
-          break;
+        case 0: bytes[at] = static_cast<char>(rng.next()); break;
+        case 1: bytes.erase(at, 1 + rng.below(3)); break;
+        default: bytes.insert(at, 1, static_cast<char>(rng.next())); break;
       }
       if (bytes.empty()) bytes = "x";
     }

@@ -58,7 +58,8 @@ TEST_CASE(
     "serializers") {
   const auto path =
       std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
-  REQUIRE_MESSAGE(std::filesystem::exists(path), path << " is missing (test/data is part of the repository)");
+  REQUIRE_MESSAGE(std::filesystem::exists(path),
+                  path << " is missing (test/data is part of the repository)");
   // Each message is a "json hex:" line followed by "msgpack (...) hex:" and "cbor (...) hex:".
   struct vector_set {
     std::string bytes[3];  // json, msgpack, cbor

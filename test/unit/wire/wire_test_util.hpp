@@ -66,12 +66,9 @@ inline bool keys_sorted(const nlohmann::ordered_json& v) {
 /// keys_sorted for serialized bytes.
 inline bool keys_sorted(serializer_kind kind, const std::string& bytes) {
   switch (kind) {
-    case serializer_kind::json:
-      return keys_sorted(nlohmann::ordered_json::parse(bytes));
-    case serializer_kind::msgpack:
-      return keys_sorted(nlohmann::ordered_json::from_msgpack(bytes));
-    case serializer_kind::cbor:
-      return keys_sorted(nlohmann::ordered_json::from_cbor(bytes));
+    case serializer_kind::json: return keys_sorted(nlohmann::ordered_json::parse(bytes));
+    case serializer_kind::msgpack: return keys_sorted(nlohmann::ordered_json::from_msgpack(bytes));
+    case serializer_kind::cbor: return keys_sorted(nlohmann::ordered_json::from_cbor(bytes));
   }
   return false;
 }
