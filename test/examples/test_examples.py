@@ -81,7 +81,7 @@ class Examples(unittest.TestCase):
         for scheme, url in URLS.items():
             with self.subTest(scheme=scheme):
                 out = self.run_example([example('quickstart'), url])
-                self.assertIn('event [21.5] (was end-to-end encrypted)', out)
+                self.assertIn('event [21.5,"°C"] (was end-to-end encrypted)', out)
                 self.assertIn('2 + 3 = 5 (encrypted)', out)
 
     def test_sensor_publisher_reaches_a_keyed_subscriber(self):
