@@ -469,8 +469,12 @@ TEST_SUITE("codec.cryptobox.attacks") {
 
   TEST_CASE("replayed and stale events") {
     std::chrono::system_clock::time_point now{std::chrono::hours(480000)};
+    // The nonce cache expires by the steady clock: it advances with the wall clock here, so that
+    // the stale replay below is refused by the timestamp check alone.
+    std::chrono::steady_clock::time_point steady{std::chrono::hours(1)};
     cryptobox_options r;
     r.clock = [&now] { return now; };
+    r.steady_clock = [&steady] { return steady; };
     r.replay_window = std::chrono::seconds(60);
     cryptobox_options o = r;
     pair_of_codecs p(o, r);
@@ -482,6 +486,7 @@ TEST_SUITE("codec.cryptobox.attacks") {
     CHECK(deliver(event) == std::nullopt);
     CHECK(deliver(event) == errc::replayed_payload);  // same nonce within the window
     now += std::chrono::seconds(61);
+    steady += std::chrono::seconds(61);
     CHECK(deliver(event) == errc::replayed_payload);  // nonce forgotten, but the timestamp is stale
     const wire::payload fresh = p.publish(topic);
     now -= std::chrono::seconds(61);
