@@ -4,6 +4,7 @@
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wire/serializer.hpp>
 
+#include "../test_data.hpp"
 #include "codec_test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -139,10 +140,7 @@ TEST_SUITE("codec.vectors") {
   }
 
   TEST_CASE("vectors file: PUBLISH, CALL, YIELD, ERROR byte for byte in all serializers") {
-    const auto path =
-        std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
-    REQUIRE_MESSAGE(std::filesystem::exists(path),
-                    path << " is missing (test/data is part of the repository)");
+    const auto path = test_data::cryptobox_vectors();
     const auto sections = read_vector_sections(path);
     int exact = 0;
     for (const auto& [name, m] : our_outgoing_messages()) {
@@ -159,10 +157,7 @@ TEST_SUITE("codec.vectors") {
   }
 
   TEST_CASE("vectors file: EVENT, INVOCATION, RESULT, ERROR decode in all serializers") {
-    const auto path =
-        std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
-    REQUIRE_MESSAGE(std::filesystem::exists(path),
-                    path << " is missing (test/data is part of the repository)");
+    const auto path = test_data::cryptobox_vectors();
     const auto sections = read_vector_sections(path);
     const value call_args = value::array({1, "two", {{"three", 3.0}}});
     const value call_kwargs = {{"k", "v"}};

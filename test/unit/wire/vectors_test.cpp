@@ -4,6 +4,7 @@
 #include <fstream>
 #include <wampbox/wire/serializer.hpp>
 
+#include "../test_data.hpp"
 #include "wire_test_util.hpp"
 
 using namespace wampbox;
@@ -56,10 +57,7 @@ TEST_CASE("vectors: PUBLISH of payload-encryption.md §1.5, byte-exact in all se
 TEST_CASE(
     "vectors: every message of cryptobox_vectors.out.txt converts byte-exactly between "
     "serializers") {
-  const auto path =
-      std::filesystem::path(WAMPBOX_TEST_DATA_DIR) / "cryptobox" / "cryptobox_vectors.out.txt";
-  REQUIRE_MESSAGE(std::filesystem::exists(path),
-                  path << " is missing (test/data is part of the repository)");
+  const auto path = test_data::cryptobox_vectors();
   // Each message is a "json hex:" line followed by "msgpack (...) hex:" and "cbor (...) hex:".
   struct vector_set {
     std::string bytes[3];  // json, msgpack, cbor
