@@ -58,6 +58,9 @@ class transport {
   virtual std::size_t max_send_size() const noexcept = 0;
   /// The executor all I/O runs on.
   virtual boost::asio::any_io_executor get_executor() const = 0;
+  /// TLS channel-binding data of type "tls-unique" (RFC 5929: the first Finished message of
+  /// the handshake), used by WAMP-Cryptosign; empty when the transport is not TLS.
+  virtual std::string channel_binding_tls_unique() const { return {}; }
 
   /// Queues one serialized message for sending; `handler(ec)` runs when it has been written
   /// or has failed. A message above `max_send_size()` fails with errc::message_too_large.
