@@ -1,6 +1,8 @@
 // wampbox — error codes and exception types shared by every layer.
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -51,13 +53,13 @@ enum class errc {
 };
 
 /// The error category of `wampbox::errc`.
-const boost::system::error_category& wampbox_category() noexcept;
+WAMPBOX_API const boost::system::error_category& wampbox_category() noexcept;
 
 /// Makes an error_code from a wampbox error condition.
-boost::system::error_code make_error_code(errc e) noexcept;
+WAMPBOX_API boost::system::error_code make_error_code(errc e) noexcept;
 
 /// Base of every exception wampbox throws: an error code plus a reason for users.
-class error : public boost::system::system_error {
+class WAMPBOX_API error : public boost::system::system_error {
  public:
   /// `what()` is `what` (for a `wampbox::errc` code followed by ": " and the code's message,
   /// unless `what` already says it; the code's message alone when `what` is empty), never
@@ -78,13 +80,13 @@ class error : public boost::system::system_error {
 };
 
 /// Thrown for bytes or arrays that are not a valid WAMP message.
-class protocol_error : public error {
+class WAMPBOX_API protocol_error : public error {
  public:
   using error::error;
 };
 
 /// Thrown by payload codecs: encryption refused or decryption failed.
-class payload_error : public error {
+class WAMPBOX_API payload_error : public error {
  public:
   using error::error;
   /// The WAMP error URI that reports this failure to a remote caller
@@ -93,7 +95,7 @@ class payload_error : public error {
 };
 
 /// A WAMP ERROR (or ABORT) received from the router or a peer, with its URI and payload.
-class wamp_error : public error {
+class WAMPBOX_API wamp_error : public error {
  public:
   wamp_error(std::string uri, nlohmann::json args = nullptr, nlohmann::json kwargs = nullptr,
              errc code = errc::wamp_error);

@@ -351,15 +351,28 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   std::copy_n(box.begin(), nonce_size, n.begin());
   if (options_.replay_protection) {
     const std::int64_t steady_now = steady_ms();
-    if (seen(n, steady_now))
+    if (!seen(n, steady_now))
+      remember(n, steady_now);
+    else if (!repeats_last_event(kind, n, uri, call))
       refuse(errc::replayed_payload, "encrypted payload was already received");
-    remember(n, steady_now);
+  }
+  if (kind == payload_kind::event) {
+    last_event_.n = n;
+    last_event_.publication = call.publication;
+    last_event_.topic.assign(uri);
   }
   data.args = args != inner.end() ? std::move(*args) : value();
   data.kwargs = kwargs != inner.end() ? std::move(*kwargs) : value();
   data.opaque.reset();
   call.encrypted = true;
   if (kind == payload_kind::invocation) call.binding = std::move(call_id);
+}
+
+bool cryptobox_codec::repeats_last_event(payload_kind kind, const nonce& n, std::string_view uri,
+                                         const call_context& call) const {
+  return kind == payload_kind::event && call.publication != 0 &&
+         call.publication == last_event_.publication && n == last_event_.n &&
+         uri == last_event_.topic;
 }
 
 bool cryptobox_codec::seen(const nonce& n, std::int64_t now) {

@@ -48,34 +48,6 @@ value role_features(value features, const value& codec_features) {
 
 }  // namespace
 
-std::exception_ptr make_error(boost::system::error_code ec, const std::string& what) {
-  return std::make_exception_ptr(error(ec, what));
-}
-
-std::exception_ptr make_error(errc code, const std::string& what) {
-  return make_error(make_error_code(code), what);
-}
-
-std::string string_or(const value& details, const char* key, const std::string& fallback) {
-  if (details.is_object()) {
-    auto it = details.find(key);
-    if (it != details.end() && it->is_string()) return it->get<std::string>();
-  }
-  return fallback;
-}
-
-bool flag(const value& details, const char* key) {
-  if (!details.is_object()) return false;
-  auto it = details.find(key);
-  return it != details.end() && it->is_boolean() && it->get<bool>();
-}
-
-value options_from(const value& extra) {
-  if (extra.is_null()) return value::object();
-  if (!extra.is_object()) throw error(errc::invalid_message, "extra options must be an object");
-  return extra;
-}
-
 // ---------------------------------------------------------------- transport and I/O
 
 operation_ref session_impl::connect(transport::transport_options options, done_handler cb) {
@@ -207,7 +179,6 @@ void session_impl::end(std::exception_ptr reason) {
   auto join_cb = std::exchange(join_cb_, nullptr);
   auto leave_cb = std::exchange(leave_cb_, nullptr);
   subscriptions_.clear();
-  last_event_.reset();
   registrations_.clear();
   for (auto& [id, weak] : std::exchange(invocations_, {}))
     if (auto inv = weak.lock()) inv->interrupted = true;  // no one to answer any more

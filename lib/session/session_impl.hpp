@@ -4,6 +4,7 @@
 //   requests.cpp   the one table of requests waiting for the router
 //   publisher.cpp, subscriber.cpp, caller.cpp, callee.cpp   the four roles
 //   codec_hook.cpp the payload hook (identity codec without one)
+//   message_fields.cpp  Details/Options fields and error values
 #pragma once
 
 #include "codec_hook.hpp"
@@ -38,6 +39,11 @@ struct pending_invocation {
   /// Answers an invocation nobody answered, so the caller never waits forever.
   ~pending_invocation();
 };
+
+/// Ends a subscription handler (UNSUBSCRIBE when it was the last) without waiting.
+void undo(session_impl& s, const subscription& sub) noexcept;
+/// Ends a registration (UNREGISTER) without waiting.
+void undo(session_impl& s, const registration& reg) noexcept;
 
 /// SUBSCRIBE/REGISTER options: the user's extra options plus the match policy.
 value match_options(match_policy match, const value& extra);
@@ -176,9 +182,6 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
 
   std::unordered_map<wire::id, subscription_state> subscriptions_;
   std::uint64_t next_slot_ = 1;
-  /// The last event delivered: overlapping subscriptions receive one publication as several
-  /// consecutive EVENTs, which must be decoded once (a replay-protecting codec refuses copies).
-  std::optional<event> last_event_;
   std::unordered_map<wire::id, registration_state> registrations_;
   std::unordered_map<wire::id, std::weak_ptr<pending_invocation>> invocations_;
 };

@@ -4,6 +4,8 @@
 // and of the socket kind (TCP, Unix domain).
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <wampbox/wire/serializer.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -48,7 +50,7 @@ struct transport_options {
 /// reference with nothing pending drops the connection abruptly (no WebSocket closing
 /// handshake); call close() for an orderly shutdown. Failures never complete handlers inside the
 /// initiating call: they are posted to the executor.
-class transport {
+class WAMPBOX_API transport {
  public:
   virtual ~transport() = default;
 
@@ -83,9 +85,10 @@ class transport {
 /// errc::serializer_unsupported, errc::max_length_unacceptable, errc::connection_limit,
 /// boost::asio::error::timed_out, and boost::asio::error::operation_aborted when `cancel` is
 /// emitted (which closes the half-made connection). The slot is cleared before `handler` runs.
-void connect(boost::asio::any_io_executor executor, transport_options options,
-             std::function<void(boost::system::error_code, std::shared_ptr<transport>)> handler,
-             boost::asio::cancellation_slot cancel = {});
+WAMPBOX_API void connect(
+    boost::asio::any_io_executor executor, transport_options options,
+    std::function<void(boost::system::error_code, std::shared_ptr<transport>)> handler,
+    boost::asio::cancellation_slot cancel = {});
 
 /// Completion-token form of `connect`: signature `void(error_code, std::shared_ptr<transport>)`.
 template <typename CompletionToken>

@@ -495,6 +495,22 @@ TEST_SUITE("codec.cryptobox.attacks") {
     CHECK(deliver(fresh) == std::nullopt);
   }
 
+  TEST_CASE("one publication through overlapping subscriptions: decoded again, right after") {
+    pair_of_codecs p;
+    const wire::payload first = p.publish(topic), second = p.publish(topic);
+    auto deliver = [&](wire::payload data, wire::id publication) {
+      call_context ctx;
+      ctx.publication = publication;
+      return payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
+    };
+    CHECK(deliver(first, 7) == std::nullopt);
+    CHECK(deliver(first, 7) == std::nullopt);  // the same publication, another subscription
+    CHECK(deliver(first, 8) == errc::replayed_payload);  // under another publication id
+    CHECK(deliver(second, 9) == std::nullopt);
+    CHECK(deliver(first, 7) == errc::replayed_payload);   // no longer the last event
+    CHECK(deliver(second, 0) == errc::replayed_payload);  // publication id unknown
+  }
+
   TEST_CASE(
       "Autobahn payloads (no marker): accepted, replay caught within the window, or refused") {
     std::chrono::system_clock::time_point now{std::chrono::hours(480000)};

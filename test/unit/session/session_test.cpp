@@ -215,6 +215,60 @@ TEST_CASE("the payload hook sees every payload with the right URI") {
   CHECK(codec->calls == expected);
 }
 
+TEST_CASE("one encrypted publication through overlapping subscriptions reaches each of them") {
+  // Publisher and subscriber share one key, as in a ring made by `wampbox keygen --shared`.
+  const auto pair = codec::generate_key_pair();
+  codec::cryptobox_codec publisher(codec::key_ring(codec::key::from_private(pair.private_key)));
+  fixture f;
+  f.join(std::make_shared<codec::cryptobox_codec>(
+      codec::key_ring(codec::key::from_private(pair.private_key))));
+  std::vector<std::pair<wire::id, value>> delivered;  // (subscription, args)
+  int refused = 0;
+  f.s.on_event_error([&](const std::string&, std::exception_ptr) { ++refused; });
+  subscribe_options prefix;
+  prefix.match = match_policy::prefix;
+  for (const auto& [uri, options, id] : {std::tuple{"com.example.t", subscribe_options{}, 55},
+                                         std::tuple{"com.example", prefix, 56}}) {
+    f.s.async_subscribe(
+        uri, [&](const event& e) { delivered.emplace_back(e.subscription, e.args); }, options,
+        [](std::exception_ptr, subscription) {});
+    f.settle();
+    f.router->push(value::array({33, f.last()[1], id}));
+    f.settle();
+  }
+  // What the router sends for a publication: one EVENT per matching subscription.
+  auto publish = [&](int n) {
+    value options = value::object();
+    wire::payload data{value::array({n}), nullptr, std::nullopt};
+    codec::call_context context;
+    publisher.encode(codec::payload_kind::publish, "com.example.t", options, data, context);
+    options["topic"] = "com.example.t";
+    return std::pair{options, data};
+  };
+  auto send = [&](wire::id subscription, wire::id publication,
+                  const std::pair<value, wire::payload>& event) {
+    f.router->push(
+        wire::to_array(wire::event_message{subscription, publication, event.first, event.second}));
+    f.settle();
+  };
+  const auto first = publish(1), second = publish(2);
+  send(55, 900, first);
+  send(56, 900, first);
+  send(55, 901, second);
+  send(56, 901, second);
+  const std::vector<std::pair<wire::id, value>> expected = {{55, value::array({1})},
+                                                            {56, value::array({1})},
+                                                            {55, value::array({2})},
+                                                            {56, value::array({2})}};
+  CHECK(delivered == expected);
+  CHECK(refused == 0);
+  // The first publication again (another id, or the same after another one): a replay.
+  send(55, 902, first);
+  send(56, 900, first);
+  CHECK(delivered.size() == 4);
+  CHECK(refused == 2);
+}
+
 TEST_CASE("payload hook refusals: nothing leaks, nothing is dropped silently") {
   using k = codec::payload_kind;
   fixture f;
