@@ -149,6 +149,7 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
   transport::transport_options to;
   to.url = o.url;
   to.serializer = *wire::serializer_from_name(o.serializer);
+  apply(o.connection, to);
   if (o.timeout_s > 0) {
     to.handshake_timeout = timeout_of(o);
     s.set_timeout(timeout_of(o));  // every later wait for the router: join, answers, leave

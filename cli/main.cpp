@@ -13,11 +13,14 @@ int main(int argc, char** argv) {
 
   CLI::App app{"wampbox — WAMP client with end-to-end payload encryption"};
   app.footer(
-      "URLs: ws://host:port/path (WebSocket), rs://host:port (RawSocket over TCP),\n"
+      "URLs: ws://host:port/path (WebSocket), wss://host:port/path (WebSocket over TLS),\n"
+      "      rs://host:port (RawSocket over TCP), rss://host:port (RawSocket over TLS),\n"
       "      unix:///path/to/socket (RawSocket over a Unix socket). Default: $WAMPBOX_URL or\n"
       "      " +
       opts.url +
       ".\n"
+      "TLS always verifies the router's certificate and host name (--ca-file for a private\n"
+      "CA or a self-signed router).\n"
       "ARGs are parsed as JSON when they are valid JSON, else taken as strings.\n"
       "Binary values print as \"\\u0000\" + base64 (Autobahn's JSON convention).\n"
       "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox) and\n"
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
                  "seconds to wait for connect, join and each answer of the router (0: no "
                  "limit); past it the command exits with 5")
       ->capture_default_str();
+  add_connection_options(app, opts.connection);
   app.require_subcommand(1);
 
   auto* publish = app.add_subcommand("publish", "publish an event");

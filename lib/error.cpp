@@ -22,6 +22,11 @@ class category final : public boost::system::error_category {
       case errc::use_of_reserved_bits: return "router reports use of reserved bits";
       case errc::connection_limit: return "router connection limit reached";
       case errc::transport_closed: return "transport closed";
+      case errc::tls_verification_failed: return "TLS certificate verification failed";
+      case errc::tls_setup_failed: return "TLS setup failed";
+      case errc::keepalive_timeout:
+        return "the router did not answer the keep-alive ping in time (router down or "
+               "connection half-open)";
       case errc::not_joined: return "session not joined";
       case errc::already_joined: return "session already joined";
       case errc::session_aborted: return "session aborted by the router";

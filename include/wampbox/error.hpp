@@ -30,6 +30,9 @@ enum class errc {
   use_of_reserved_bits,     ///< RawSocket: the router complains of reserved bits
   connection_limit,         ///< RawSocket: the router has too many connections
   transport_closed,         ///< the transport closed while an operation was pending
+  tls_verification_failed,  ///< TLS: the router's certificate or host name did not verify
+  tls_setup_failed,         ///< TLS: CA, certificate or key files could not be used
+  keepalive_timeout,        ///< the router did not answer a keep-alive ping in time
   // session
   not_joined,          ///< the operation needs an established session
   already_joined,      ///< join while a session is open

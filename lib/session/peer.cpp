@@ -1,6 +1,8 @@
 // The peer: session state machine, transport, dispatch, joining and leaving, cancellation.
 #include "session_impl.hpp"
 
+#include "../transport/connect.hpp"
+
 #include <wampbox/version.hpp>
 
 #include <boost/asio/error.hpp>
@@ -20,9 +22,10 @@ std::string where(const std::string& url) {
   return url.substr(start, url.find('/', start) - start);
 }
 
-/// What a failed connect means for a user.
-std::exception_ptr connect_error(boost::system::error_code ec, const std::string& url,
-                                 std::chrono::milliseconds limit) {
+/// What a failed connect means for a user; `reason` is the transport's, when it gave one.
+std::exception_ptr connect_error(boost::system::error_code ec, const std::string& reason,
+                                 const std::string& url, std::chrono::milliseconds limit) {
+  if (!reason.empty()) return make_error(ec, "cannot connect to " + url + ": " + reason);
   if (ec == asio::error::connection_refused)
     return make_error(ec, "connection refused by " + where(url));
   if (ec == asio::error::timed_out)
@@ -63,10 +66,11 @@ operation_ref session_impl::connect(transport::transport_options options, done_h
   const auto limit = options.handshake_timeout;
   auto url = options.url;
   // The signal lives until the connector reported: it clears its slot before that.
-  transport::connect(
+  transport::detail::connect_with_reason(
       executor_, std::move(options),
       [weak = weak_from_this(), id = connect_id_, signal = connecting_, url, limit](
-          boost::system::error_code ec, std::shared_ptr<transport::transport> t) {
+          boost::system::error_code ec, const std::string& reason,
+          std::shared_ptr<transport::transport> t) {
         auto self = weak.lock();
         if (!self || self->connect_id_ != id || !self->connect_cb_) {
           if (t) t->close();  // canceled, or the session is gone: drop the half-made connection
@@ -76,7 +80,7 @@ operation_ref session_impl::connect(transport::transport_options options, done_h
         auto done = std::exchange(self->connect_cb_, nullptr);
         if (ec) {
           self->state_ = state::closed;
-          done(connect_error(ec, url, limit));
+          done(connect_error(ec, reason, url, limit));
           return;
         }
         self->attach(std::move(t));

@@ -41,6 +41,13 @@ inline std::vector<std::string> router_urls() {
   return urls;
 }
 
+/// CA file for wss:// and rss:// router URLs: $WAMPBOX_TEST_ROUTER_CA (e.g. the CA of a
+/// Crossbar.io with TLS transports); empty means the system trust store.
+inline std::string router_ca_file() {
+  const char* env = std::getenv("WAMPBOX_TEST_ROUTER_CA");
+  return env ? env : "";
+}
+
 /// Every URL with every serializer.
 inline std::vector<endpoint> endpoints() {
   std::vector<endpoint> out;
@@ -73,6 +80,7 @@ inline asio::awaitable<void> open(session& s, const endpoint& ep,
   to.url = ep.url;
   to.serializer = ep.serializer;
   to.max_message_size = max_message_size;
+  to.tls_ca_file = router_ca_file();
   co_await s.async_connect(to, use_awaitable);
   join_options jo;
   co_await s.async_join(std::move(jo), use_awaitable);
