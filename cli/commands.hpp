@@ -1,6 +1,8 @@
 // wampbox CLI — the commands behind the argument parser.
 #pragma once
 
+#include "auth_options.hpp"
+
 #include <optional>
 #include <ostream>
 #include <string>
@@ -32,6 +34,7 @@ struct options {
   bool echo = false;
   std::size_t count = 0;
   std::string match = "exact";
+  auth_cli_options auth;
 };
 
 /// The session commands.

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
                  "seconds to wait for connect, join and each answer of the router (0: no "
                  "limit); past it the command exits with 5")
       ->capture_default_str();
+  add_auth_options(app, opts.auth);
   app.require_subcommand(1);
 
   auto* publish = app.add_subcommand("publish", "publish an event");
