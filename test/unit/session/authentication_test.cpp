@@ -46,6 +46,26 @@ std::string what_of(std::exception_ptr e) {
   }
 }
 
+/// Joins with `jo` and answers HELLO with CHALLENGE(method, extra(HELLO.Details)); REQUIREs
+/// that the join failed with authentication_failed after sending ABORT; returns its message.
+std::string refused(join_options jo, const std::string& method,
+                    const std::function<value(const value&)>& extra) {
+  fixture f;
+  pending_join j(f, std::move(jo));
+  f.router->push(value::array({4, method, extra(f.last()[2])}));
+  f.settle();
+  REQUIRE(j.error);
+  CHECK(code_of(j.error) == errc::authentication_failed);
+  CHECK(f.last()[0] == 3);
+  CHECK(f.last()[2] == "wamp.error.cannot_authenticate");
+  return what_of(j.error);
+}
+
+/// `refused` for a CHALLENGE whose extra does not depend on HELLO.
+std::string refused(join_options jo, const std::string& method, const value& extra) {
+  return refused(std::move(jo), method, [&](const value&) { return extra; });
+}
+
 }  // namespace
 
 TEST_CASE("ticket: HELLO announces method, authid, authrole and authextra; CHALLENGE answered") {
@@ -74,23 +94,14 @@ TEST_CASE("a join without an authenticator sends no auth details, and refuses a 
   CHECK_FALSE(f.last()[2].contains("authmethods"));
   CHECK_FALSE(f.last()[2].contains("authid"));
   CHECK_FALSE(f.last()[2].contains("authextra"));
-  f.router->push(value::array({4, "wampcra", value::object()}));
-  f.settle();
-  REQUIRE(j.error);
-  CHECK(code_of(j.error) == errc::authentication_failed);
-  CHECK(what_of(j.error).find("offered none") != std::string::npos);
-  CHECK(f.last()[2] == "wamp.error.cannot_authenticate");
+  CHECK(refused(join_options{}, "wampcra", value::object()).find("offered none") !=
+        std::string::npos);
 }
 
 TEST_CASE("a CHALLENGE for another method than the one offered aborts the join") {
-  fixture f;
-  pending_join j(f, with(auth::ticket("ticket-user", auth::secret("t"))));
-  f.router->push(value::array({4, "wampcra", {{"challenge", "x"}}}));
-  f.settle();
-  REQUIRE(j.error);
-  CHECK(code_of(j.error) == errc::authentication_failed);
-  CHECK(what_of(j.error).find("'wampcra'") != std::string::npos);
-  CHECK(f.last()[2] == "wamp.error.cannot_authenticate");
+  CHECK(refused(with(auth::ticket("ticket-user", auth::secret("t"))), "wampcra",
+                value{{"challenge", "x"}})
+            .find("'wampcra'") != std::string::npos);
 }
 
 TEST_CASE("the router's ABORT reason and message reach the application") {
@@ -146,44 +157,20 @@ TEST_CASE("custom: a CHALLENGE answered later, from another thread") {
 }
 
 TEST_CASE("custom: a handler that throws, fails, or drops the reply fails the join") {
-  SUBCASE("throws") {
-    fixture f;
-    pending_join j(f, with(auth::custom("x", "", [](const challenge&, auth::reply) {
-                     throw std::runtime_error("no token available");
-                   })));
-    f.router->push(value::array({4, "x", value::object()}));
-    f.settle();
-    REQUIRE(j.error);
-    CHECK(code_of(j.error) == errc::authentication_failed);
-    CHECK(what_of(j.error).find("no token available") != std::string::npos);
-    CHECK(f.last()[2] == "wamp.error.cannot_authenticate");
-  }
-  SUBCASE("fails") {
-    fixture f;
-    pending_join j(f, with(auth::custom("x", "", [](const challenge&, auth::reply r) {
-                     r.fail(std::make_exception_ptr(std::runtime_error("user said no")));
-                   })));
-    f.router->push(value::array({4, "x", value::object()}));
-    f.settle();
-    CHECK(what_of(j.error).find("user said no") != std::string::npos);
-  }
-  SUBCASE("drops") {
-    fixture f;
-    pending_join j(f, with(auth::custom("x", "", [](const challenge&, auth::reply) {})));
-    f.router->push(value::array({4, "x", value::object()}));
-    f.settle();
-    REQUIRE(j.error);
-    CHECK(what_of(j.error).find("without an answer") != std::string::npos);
-  }
-  SUBCASE("answers with extra that is not an object") {
-    fixture f;
-    pending_join j(f, with(auth::custom("x", "", [](const challenge&, auth::reply r) {
-                     r.answer("sig", value::array({1}));
-                   })));
-    f.router->push(value::array({4, "x", value::object()}));
-    f.settle();
-    CHECK(code_of(j.error) == errc::authentication_failed);
-  }
+  const auto refusal = [](std::function<void(const challenge&, auth::reply)> handler) {
+    return refused(with(auth::custom("x", "", std::move(handler))), "x", value::object());
+  };
+  CHECK(refusal([](const challenge&, auth::reply) {
+          throw std::runtime_error("no token available");
+        }).find("no token available") != std::string::npos);
+  CHECK(refusal([](const challenge&, auth::reply r) {
+          r.fail(std::make_exception_ptr(std::runtime_error("user said no")));
+        }).find("user said no") != std::string::npos);
+  CHECK(refusal([](const challenge&, auth::reply) {}).find("without an answer") !=
+        std::string::npos);
+  CHECK(refusal([](const challenge&, auth::reply r) {
+          r.answer("sig", value::array({1}));
+        }).find("must be an object") != std::string::npos);
 }
 
 TEST_CASE("contradicting join options are refused before HELLO") {
@@ -234,12 +221,12 @@ TEST_CASE("cryptosign: pubkey in HELLO; tls-unique binding only when the transpo
 }
 
 TEST_CASE("cryptosign: a malformed challenge fails the join") {
-  fixture f;
-  pending_join j(
-      f, with(auth::cryptosign("", auth::cryptosign_key::from_hex_seed(std::string(64, '1')))));
-  f.router->push(value::array({4, "cryptosign", {{"challenge", "abcd"}}}));
-  f.settle();
-  CHECK(code_of(j.error) == errc::authentication_failed);
+  const auto key = auth::cryptosign_key::from_hex_seed(std::string(64, '1'));
+  CHECK(refused(with(auth::cryptosign("", key)), "cryptosign", value{{"challenge", "abcd"}})
+            .find("64 hex digits") != std::string::npos);
+  CHECK(
+      refused(with(auth::cryptosign("", key)), "cryptosign", value::object()).find("'challenge'") !=
+      std::string::npos);
 }
 
 namespace {
@@ -328,16 +315,12 @@ TEST_CASE("scram: refusals of a rogue or broken CHALLENGE") {
             {{"salt", "c2FsdA=="}, {"kdf", "argon2id-13"}, {"iterations", 1}, {"memory", 64}}},
        }) {
     CAPTURE(name);
-    fixture f;
-    pending_join j(f, with(scram));
-    value challenge_extra = extra;
-    if (!challenge_extra.contains("nonce"))
-      challenge_extra["nonce"] = f.last()[2]["authextra"]["nonce"].get<std::string>() + "eHl6";
-    f.router->push(value::array({4, "scram", challenge_extra}));
-    f.settle();
-    REQUIRE(j.error);
-    CHECK(code_of(j.error) == errc::authentication_failed);
-    CHECK(f.last()[2] == "wamp.error.cannot_authenticate");
+    refused(with(scram), "scram", [&extra = extra](const value& hello) {
+      value challenge_extra = extra;
+      if (!challenge_extra.contains("nonce"))
+        challenge_extra["nonce"] = hello["authextra"]["nonce"].get<std::string>() + "eHl6";
+      return challenge_extra;
+    });
   }
 }
 
