@@ -19,6 +19,9 @@ namespace {
 constexpr std::uint32_t max_pbkdf2_iterations = 10'000'000;
 constexpr std::uint32_t max_argon2_iterations = 16'384;
 constexpr std::uint32_t max_argon2_memory_kib = 1024 * 1024;
+/// Passes times KiB: 8 GiB of memory passes (Crossbar.io's default, 4096 x 512 KiB, is 2 GiB;
+/// libsodium's "sensitive" level, 4 x 1 GiB, is 4 GiB).
+constexpr std::uint64_t max_argon2_work = std::uint64_t(8) * 1024 * 1024;
 constexpr std::size_t max_wampcra_keylen = 1024;
 
 [[noreturn]] void refuse(const std::string& what) {
@@ -96,6 +99,9 @@ class scram_exchange : public exchange {
       kdf = scram_kdf::argon2id13;
       iterations = count_field(c.extra, "WAMP-SCRAM", "iterations", max_argon2_iterations);
       memory = count_field(c.extra, "WAMP-SCRAM", "memory", max_argon2_memory_kib);
+      if (std::uint64_t(iterations) * memory > max_argon2_work)
+        refuse("WAMP-SCRAM CHALLENGE asks for more Argon2id work than allowed (" +
+               std::to_string(iterations) + " passes over " + std::to_string(memory) + " KiB)");
     } else if (kdf_name == "pbkdf2") {
       kdf = scram_kdf::pbkdf2;
       iterations = count_field(c.extra, "WAMP-SCRAM", "iterations", max_pbkdf2_iterations);

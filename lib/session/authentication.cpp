@@ -116,6 +116,7 @@ std::exception_ptr session_impl::verify_welcome(const value& details) {
 }
 
 void session_impl::end_authentication() noexcept {
+  join_options_.authenticator.reset();  // the credentials are no longer needed
   auth_exchange_.reset();
   awaiting_answer_ = false;
   challenge_answered_ = false;

@@ -318,7 +318,6 @@ void session_impl::on_welcome(wire::welcome_message& m) {
   join_deadline_.reset();
   welcome_ = {m.session, join_options_.realm, string_or(m.details, "authid", ""),
               string_or(m.details, "authrole", ""), std::move(m.details)};
-  join_options_.authenticator.reset();  // drop the credentials
   if (auto cb = std::exchange(join_cb_, nullptr)) cb(nullptr, welcome_);
 }
 

@@ -158,7 +158,7 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   void on_challenge_answer(std::exception_ptr failure, std::string signature, value extra);
   /// Null when WELCOME may be accepted, else why not (the authentication's check failed).
   std::exception_ptr verify_welcome(const value& details);
-  /// Drops the exchange and its per-join secrets.
+  /// Drops the exchange, its per-join secrets and the join's credentials.
   void end_authentication() noexcept;
   void on_goodbye(wire::goodbye_message& m);
   void on_event(wire::event_message& m);

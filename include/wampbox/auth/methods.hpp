@@ -69,7 +69,8 @@ WAMPBOX_API authenticator cryptosign(std::string authid, cryptosign_key key);
 /// WAMP-SCRAM as Crossbar.io implements it (method "scram", KDF "argon2id-13" or "pbkdf2",
 /// the router's signature checked in WELCOME). The authid must be printable ASCII (SASLprep
 /// leaves that unchanged). The KDF runs on the session's executor; its cost is bounded
-/// (Argon2id: at most 1 GiB and 16384 passes; PBKDF2: at most 10 000 000 iterations).
+/// (Argon2id: at most 1 GiB, 16384 passes and 8 GiB of memory passes in all; PBKDF2: at most
+/// 10 000 000 iterations).
 WAMPBOX_API authenticator scram(std::string authid, secret password);
 
 /// Any other method: `respond` answers each CHALLENGE (now or later, through the reply);

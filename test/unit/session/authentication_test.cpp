@@ -311,6 +311,11 @@ TEST_CASE("scram: refusals of a rogue or broken CHALLENGE") {
              {"kdf", "argon2id-13"},
              {"iterations", 1},
              {"memory", 1u << 31}}},
+           {"argon2 too much work",
+            {{"salt", "MTIzNDU2Nzg5MGFiY2RlZg=="},
+             {"kdf", "argon2id-13"},
+             {"iterations", 16384},
+             {"memory", 1024 * 1024}}},
            {"argon2 short salt",
             {{"salt", "c2FsdA=="}, {"kdf", "argon2id-13"}, {"iterations", 1}, {"memory", 64}}},
        }) {
