@@ -146,6 +146,13 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
       throw failure{exit_usage, std::string("key ring: ") + e.what()};
     }
   }
+  join_options jo;
+  jo.realm = o.realm;
+  try {
+    apply_auth_options(o.auth, jo);
+  } catch (const std::exception& e) {
+    throw failure{exit_usage, std::string("authentication: ") + e.what()};
+  }
   transport::transport_options to;
   to.url = o.url;
   to.serializer = *wire::serializer_from_name(o.serializer);
@@ -159,12 +166,10 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
   } catch (const std::exception& e) {
     throw failure{exit_connect_failed, e.what()};
   }
-  join_options jo;
-  jo.realm = o.realm;
   try {
     co_await s.async_join(std::move(jo));
   } catch (const wamp_error& e) {
-    throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.uri()};
+    throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.what()};
   }
   switch (cmd) {
     case command::publish: co_await do_publish(s, o); break;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tls_options.hpp"
+#include "auth_options.hpp"
 
 #include <optional>
 #include <ostream>
@@ -35,6 +36,7 @@ struct options {
   std::size_t count = 0;
   std::string match = "exact";
   connection_options connection;  ///< TLS and keep-alive
+  auth_cli_options auth;
 };
 
 /// The session commands.

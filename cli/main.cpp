@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
                  "limit); past it the command exits with 5")
       ->capture_default_str();
   add_connection_options(app, opts.connection);
+  add_auth_options(app, opts.auth);
   app.require_subcommand(1);
 
   auto* publish = app.add_subcommand("publish", "publish an event");

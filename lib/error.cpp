@@ -99,8 +99,9 @@ std::string payload_error::uri() const {
   }
 }
 
-wamp_error::wamp_error(std::string uri, nlohmann::json args, nlohmann::json kwargs, errc code)
-    : error(make_error_code(code), uri, verbatim{}),
+wamp_error::wamp_error(std::string uri, nlohmann::json args, nlohmann::json kwargs, errc code,
+                       const std::string& message)
+    : error(make_error_code(code), message.empty() ? uri : uri + ": " + message, verbatim{}),
       uri_(std::move(uri)),
       args_(std::move(args)),
       kwargs_(std::move(kwargs)) {}

@@ -98,10 +98,12 @@ class WAMPBOX_API payload_error : public error {
 };
 
 /// A WAMP ERROR (or ABORT) received from the router or a peer, with its URI and payload.
+/// `what()` is the URI, followed by ": " and the ABORT's (or GOODBYE's) Details.message if
+/// there is one.
 class WAMPBOX_API wamp_error : public error {
  public:
   wamp_error(std::string uri, nlohmann::json args = nullptr, nlohmann::json kwargs = nullptr,
-             errc code = errc::wamp_error);
+             errc code = errc::wamp_error, const std::string& message = {});
   /// The error URI, e.g. `wamp.error.no_such_procedure`.
   const std::string& uri() const noexcept { return uri_; }
   /// Positional error arguments (array), or null.

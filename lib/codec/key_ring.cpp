@@ -1,5 +1,6 @@
 #include <wampbox/codec/key_ring.hpp>
 
+#include "../private_file.hpp"
 #include "sodium_util.hpp"
 
 #include <wampbox/error.hpp>
@@ -7,14 +8,8 @@
 #include <sodium.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstdio>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -384,45 +379,8 @@ key_ring parse_key_ring(std::string_view json_text, std::string_view source) {
 
 key_ring load_key_ring(const std::filesystem::path& path, permission_check check) {
   const std::string name = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw error(boost::system::error_code(errno, boost::system::system_category()),
-                "cannot open key ring file " + name);
-  }
-  struct fd_closer {
-    int fd;
-    ~fd_closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    throw error(boost::system::error_code(errno, boost::system::system_category()),
-                "cannot stat key ring file " + name);
-  }
-  if (!S_ISREG(st.st_mode)) throw error(errc::invalid_key, name + ": not a regular file");
-  // fstat on the open descriptor: the mode checked is the mode of the file actually read.
-  if (check == permission_check::enforce && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw error(make_error_code(boost::system::errc::permission_denied),
-                "key ring file " + name + " has mode " + mode +
-                    " and is accessible by group or others; run `chmod 600 " + name +
-                    "` (or skip the permission check explicitly)");
-  }
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      detail::wipe(text);
-      throw error(boost::system::error_code(err, boost::system::system_category()),
-                  "cannot read key ring file " + name);
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  text.resize(done);
+  std::string text =
+      wampbox::detail::read_private_file(path, "key ring file", check == permission_check::enforce);
   try {
     key_ring ring = parse_key_ring(text, name);
     detail::wipe(text);

@@ -177,6 +177,7 @@ void session_impl::end(std::exception_ptr reason) {
     signal->emit(asio::cancellation_type::terminal);
   join_deadline_.reset();
   leave_deadline_.reset();
+  end_authentication();
   const auto failure = reason ? reason : make_error(errc::session_closed, "session closed");
   // Take everything pending first: completions may start new operations.
   auto connect_cb = std::exchange(connect_cb_, nullptr);
@@ -265,9 +266,12 @@ operation_ref session_impl::join(join_options options, result_handler<welcome_in
                                   {"call_canceling", true},
                                   {"pattern_based_registration", true}},
                                  extra)}}}};
-  if (!options.authid.empty()) details["authid"] = options.authid;
-  if (!options.authmethods.empty()) details["authmethods"] = options.authmethods;
-  if (!options.authextra.is_null()) details["authextra"] = options.authextra;
+  try {
+    start_authentication(options, details);
+  } catch (...) {
+    cb(std::current_exception(), {});
+    return {};
+  }
   state_ = state::joining;
   join_id_ = next_request();
   join_cb_ = std::move(cb);
@@ -284,41 +288,20 @@ operation_ref session_impl::join(join_options options, result_handler<welcome_in
 
 void session_impl::on_welcome(wire::welcome_message& m) {
   if (state_ != state::joining) return violation("WELCOME outside of joining");
+  if (auto refused = verify_welcome(m.details)) return end(refused);
   state_ = state::joined;
   join_deadline_.reset();
   welcome_ = {m.session, join_options_.realm, string_or(m.details, "authid", ""),
               string_or(m.details, "authrole", ""), std::move(m.details)};
-  join_options_.on_challenge = nullptr;  // drop credentials captured by the callback
   if (auto cb = std::exchange(join_cb_, nullptr)) cb(nullptr, welcome_);
 }
 
 void session_impl::on_abort(wire::abort_message& m) {
+  const auto code = state_ == state::joining && is_authentication_refusal(m.reason)
+                        ? errc::authentication_failed
+                        : errc::session_aborted;
   end(std::make_exception_ptr(wamp_error(m.reason, std::move(m.data.args), std::move(m.data.kwargs),
-                                         errc::session_aborted)));
-}
-
-void session_impl::on_challenge(wire::challenge_message& m) {
-  if (state_ != state::joining) return violation("CHALLENGE outside of joining");
-  std::string signature;
-  try {
-    if (!join_options_.on_challenge)
-      throw error(errc::authentication_failed, "router asks for authentication method '" +
-                                                   m.auth_method +
-                                                   "' but no on_challenge handler is set");
-    signature = join_options_.on_challenge(challenge{m.auth_method, m.extra});
-  } catch (...) {
-    send_quietly(wire::abort_message{value::object(), "wamp.error.cannot_authenticate", {}});
-    auto failure = std::current_exception();
-    try {
-      std::rethrow_exception(failure);
-    } catch (const error&) {
-    } catch (const std::exception& e) {
-      failure = make_error(errc::authentication_failed, e.what());
-    }
-    end(failure);
-    return;
-  }
-  send_quietly(wire::authenticate_message{std::move(signature), value::object()});
+                                         code, string_or(m.details, "message", ""))));
 }
 
 operation_ref session_impl::leave(std::string reason, done_handler cb) {
@@ -342,7 +325,8 @@ void session_impl::on_goodbye(wire::goodbye_message& m) {
     return;
   }
   send_quietly(wire::goodbye_message{value::object(), "wamp.close.goodbye_and_out"});
-  end(std::make_exception_ptr(wamp_error(m.reason, nullptr, nullptr, errc::session_closed)));
+  end(std::make_exception_ptr(wamp_error(m.reason, nullptr, nullptr, errc::session_closed,
+                                         string_or(m.details, "message", ""))));
 }
 
 // ---------------------------------------------------------------- dispatch

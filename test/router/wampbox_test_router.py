@@ -10,6 +10,10 @@ A test fixture of the wampbox project, not part of the library. Usage:
     run [--ws PORT] [--rs PORT] [--unix PATH] [--realm realm1] [--log-messages] [--disclose]
         [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE] [--wss PORT] [--rss PORT]]
         [--rawsocket-ping]
+        [--auth FILE]
+
+--auth names a JSON file with the authentication methods and principals, in the format of a
+Crossbar.io transport's "auth" object (see auth.py); without it only anonymous is offered.
 
 Listens on 127.0.0.1 only (port 0 = a free port chosen by the OS). Once all
 listeners are up it prints one URL per line to stdout (ws://, rs://, unix://, then
@@ -32,6 +36,7 @@ from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredic
 from autobahn.twisted.rawsocket import WampRawSocketServerFactory  # noqa: E402
 from autobahn.twisted.websocket import WampWebSocketServerFactory  # noqa: E402
 
+import auth  # noqa: E402
 from message_log import MessageLog  # noqa: E402
 from serializers import router_serializers  # noqa: E402
 from session import Realm, RouterSession  # noqa: E402
@@ -53,6 +58,9 @@ def _parse_args(argv):
                         help='print every received and sent WAMP message to stderr')
     parser.add_argument('--disclose', action='store_true',
                         help='always disclose publisher/caller identity (Crossbar.io "disclose" permission)')
+    parser.add_argument('--auth', metavar='FILE',
+                        help='authentication methods and principals (JSON, Crossbar.io "auth" format; '
+                             'default: anonymous only)')
     transport_extras.add_arguments(parser)
     args = parser.parse_args(argv)
     transport_extras.check_arguments(parser, args)
@@ -88,7 +96,12 @@ def main(argv):
     args = _parse_args(argv)
     _log_warnings_to_stderr()
 
-    realm = Realm(args.realm, args.disclose)
+    try:
+        authenticator = auth.load(args.auth)
+    except (OSError, ValueError) as error:
+        print('wampbox test router: cannot read --auth {}: {}'.format(args.auth, error), file=sys.stderr)
+        return 1
+    realm = Realm(args.realm, args.disclose, authenticator)
     message_log = MessageLog(args.log_messages)
 
     def new_session():

@@ -1,6 +1,7 @@
 // wampbox — value types for session options and results.
 #pragma once
 
+#include <wampbox/auth/authenticator.hpp>
 #include <wampbox/wire/message.hpp>
 
 #include <chrono>
@@ -26,22 +27,24 @@ struct welcome_info {
   value details;            ///< the full WELCOME.Details
 };
 
-/// A CHALLENGE received while joining; answer it with the signature to send in AUTHENTICATE.
-struct challenge {
-  std::string method;  ///< authentication method, e.g. "ticket", "wampcra"
-  value extra;         ///< method-specific data from the router
-};
+/// A CHALLENGE received while joining (see <wampbox/auth/authenticator.hpp>).
+using challenge = auth::challenge;
 
 /// Options for joining a realm.
 struct join_options {
   join_options() = default;
-  std::string realm = "realm1";          ///< realm to join
-  std::string authid;                    ///< announced authid (empty: none)
-  std::vector<std::string> authmethods;  ///< offered methods (empty: anonymous)
-  value authextra = nullptr;             ///< HELLO.Details.authextra (object or null)
-  /// Answers a CHALLENGE with the AUTHENTICATE signature; throw to refuse. Without it, a
-  /// CHALLENGE aborts the join with errc::authentication_failed.
-  std::function<std::string(const challenge&)> on_challenge;
+  std::string realm = "realm1";  ///< realm to join
+  /// Announced authid; empty: the authenticator's (if any), else none.
+  std::string authid;
+  /// Requested authrole (HELLO.Details.authrole, as Autobahn sends it; empty: none). Routers
+  /// with static principals (Crossbar.io) assign the principal's role whatever is asked.
+  std::string authrole;
+  /// Further HELLO.Details.authextra entries (object or null), merged with the
+  /// authenticator's own (a key given by both with different values refuses the join).
+  value authextra = nullptr;
+  /// How to authenticate, e.g. `auth::ticket(...)` (<wampbox/auth/methods.hpp>); none:
+  /// anonymous. A CHALLENGE for another method aborts the join with errc::authentication_failed.
+  std::optional<auth::authenticator> authenticator;
 };
 
 /// Options of PUBLISH.

@@ -116,39 +116,6 @@ TEST_CASE("router GOODBYE is answered and ends the session") {
   CHECK_FALSE(f.s.is_joined());
 }
 
-TEST_CASE("CHALLENGE: answered by on_challenge, aborted without one") {
-  fixture f;
-  f.s.attach(f.router);
-  join_options jo;
-  jo.authid = "alice";
-  jo.authmethods = {"ticket"};
-  jo.on_challenge = [](const challenge& c) {
-    CHECK(c.method == "ticket");
-    return std::string("secret-ticket");
-  };
-  bool joined = false;
-  f.s.async_join(jo, [&](std::exception_ptr e, welcome_info) { joined = !e; });
-  f.settle();
-  CHECK(f.last()[2]["authmethods"] == value::array({"ticket"}));
-  f.router->push(value::array({4, "ticket", value::object()}));
-  f.settle();
-  CHECK(f.last() == value::array({5, "secret-ticket", value::object()}));
-  f.router->push(value::array({2, 1, value::object()}));
-  f.settle();
-  CHECK(joined);
-
-  fixture g;
-  g.s.attach(g.router);
-  std::exception_ptr failed;
-  g.s.async_join(join_options{}, [&](std::exception_ptr e, welcome_info) { failed = e; });
-  g.settle();
-  g.router->push(value::array({4, "wampcra", value::object()}));
-  g.settle();
-  REQUIRE(failed);
-  CHECK(code_of(failed) == errc::authentication_failed);
-  CHECK(g.last()[2] == "wamp.error.cannot_authenticate");
-}
-
 TEST_CASE("the payload hook sees every payload with the right URI") {
   fixture f;
   auto codec = std::make_shared<recording_codec>();
