@@ -1,0 +1,343 @@
+// session_bench: the session and codec without a router process in the way — heap
+// allocations per encrypted PUBLISH sent and per encrypted EVENT delivered, and how sessions on
+// one io_context scale with the threads that run it.
+//
+//   session_bench [--seconds S] [--sessions N] [--window W] [--threads LIST]
+//
+// Each session is attached to a loopback transport: an in-process stand-in for a router that
+// answers HELLO, SUBSCRIBE and GOODBYE and turns each PUBLISH into the EVENT a router would
+// deliver back to the publisher (exclude_me = false), through the same serializer (msgpack).
+//
+// Part 1 (allocations): one session publishes encrypted events (args = [100-byte string]) to
+// itself, one at a time; after a warm-up a counting operator new counts, per event, what the
+// library allocates from the application's async_publish call until the serialized PUBLISH
+// reaches the transport, and from the transport handing over the EVENT's bytes until the
+// session waits for the next message (the subscriber's handler included). The router stand-in's
+// own work is not counted.
+// Part 2 (threads): N sessions (default 4), each on its own strand of one io_context, each
+// publishing encrypted 16 KiB events to itself with W (default 4) in flight; the same run with
+// the io_context on 1 thread and on 2 threads, events/s and the ratio.
+#include <wampbox/codec/cryptobox_codec.hpp>
+#include <wampbox/wampbox.hpp>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <sodium.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace wampbox;
+
+// ---- counting allocator
+
+namespace {
+
+/// Which part of the message path the current thread is in (what its allocations count for).
+enum class region { none, publish, event, router };
+thread_local region current = region::none;
+thread_local std::size_t counts[4] = {};
+thread_local std::size_t bytes_counted[4] = {};
+
+void record(std::size_t size) noexcept {
+  const auto r = static_cast<std::size_t>(current);
+  ++counts[r];
+  bytes_counted[r] += size;
+}
+
+/// Sets the thread's region for a scope, then restores the previous one.
+struct in_region {
+  region saved;
+  explicit in_region(region r) : saved(current) { current = r; }
+  ~in_region() { current = saved; }
+  in_region(const in_region&) = delete;
+  in_region& operator=(const in_region&) = delete;
+};
+
+}  // namespace
+
+// libstdc++'s array, nothrow and sized forms all go through these two; the default operator
+// delete frees with free(), which matches malloc and aligned_alloc.
+void* operator new(std::size_t size) {
+  record(size);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+
+void* operator new(std::size_t size, std::align_val_t align) {
+  record(size);
+  const auto a = static_cast<std::size_t>(align);
+  if (void* p = std::aligned_alloc(a, (std::max<std::size_t>(size, 1) + a - 1) / a * a)) return p;
+  throw std::bad_alloc();
+}
+
+namespace {
+
+// ---- the loopback transport: a router stand-in for one session
+
+class loopback final : public transport::transport, public std::enable_shared_from_this<loopback> {
+ public:
+  explicit loopback(asio::any_io_executor ex) : executor_(std::move(ex)) {}
+
+  wire::serializer_kind serializer() const noexcept override {
+    return wire::serializer_kind::msgpack;
+  }
+  std::size_t max_send_size() const noexcept override { return std::size_t{1} << 30; }
+  asio::any_io_executor get_executor() const override { return executor_; }
+
+  void async_send(std::string message,
+                  std::function<void(boost::system::error_code)> handler) override {
+    {
+      const in_region router(region::router);
+      route(wire::parse_message(serializer(), message));
+    }
+    asio::post(executor_, [handler = std::move(handler)] { handler({}); });
+  }
+
+  void async_receive(std::function<void(boost::system::error_code, std::string)> handler) override {
+    if (current == region::event) current = region::none;  // the session waits again: done
+    receiver_ = std::move(handler);
+    deliver();
+  }
+
+  void close() override {
+    closed_ = true;
+    if (auto r = std::exchange(receiver_, nullptr))
+      asio::post(executor_, [r] { r(make_error_code(errc::transport_closed), {}); });
+  }
+
+ private:
+  void route(wire::message&& m) {
+    if (auto* publish = std::get_if<wire::publish_message>(&m)) {
+      value details = value::object();
+      for (const char* key : {"enc_algo", "enc_serializer"})
+        if (auto it = publish->options.find(key); it != publish->options.end()) details[key] = *it;
+      reply(wire::event_message{1, ++publication_, std::move(details), std::move(publish->data)});
+    } else if (std::holds_alternative<wire::hello_message>(m)) {
+      reply(wire::welcome_message{1, value{{"roles", {{"broker", value::object()}}}}});
+    } else if (auto* subscribe = std::get_if<wire::subscribe_message>(&m)) {
+      reply(wire::subscribed_message{subscribe->request, 1});
+    } else if (std::holds_alternative<wire::goodbye_message>(m)) {
+      reply(wire::goodbye_message{value::object(), "wamp.close.goodbye_and_out"});
+    }
+  }
+
+  void reply(wire::message&& m) {
+    outbox_.push_back(wire::serialize_message(serializer(), std::move(m)));
+    deliver();
+  }
+
+  void deliver() {
+    if (!receiver_ || outbox_.empty() || closed_) return;
+    asio::post(executor_, [self = shared_from_this(), r = std::exchange(receiver_, nullptr),
+                           bytes = std::move(outbox_.front())]() mutable {
+      current = region::event;  // ends when the session asks for the next message
+      r({}, std::move(bytes));
+      current = region::none;
+    });
+    outbox_.pop_front();
+  }
+
+  asio::any_io_executor executor_;
+  std::function<void(boost::system::error_code, std::string)> receiver_;
+  std::deque<std::string> outbox_;
+  wire::id publication_ = 0;
+  bool closed_ = false;
+};
+
+const char* const shared_priv = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+
+std::shared_ptr<const codec::key_ring> bench_ring() {
+  auto ring = std::make_shared<codec::key_ring>();
+  ring->set_key("bench.", codec::key::from_private(shared_priv));
+  return ring;
+}
+
+/// One session publishing to itself: `window` events in flight, counting deliveries.
+struct self_publisher {
+  session s;
+  std::string payload;
+  std::size_t window;
+  std::size_t sent = 0;
+  std::size_t received = 0;
+  std::atomic<std::size_t> delivered{0};  // read by the main thread
+  std::atomic<bool> stop{false};
+  bool counting = false;  // part 1: count the PUBLISH side around async_publish
+
+  self_publisher(asio::any_io_executor ex, std::size_t payload_size, std::size_t w)
+      : s(std::move(ex)), payload(payload_size, 'x'), window(w) {}
+
+  asio::awaitable<void> start(std::shared_ptr<const codec::key_ring> ring) {
+    s.set_payload_codec(std::make_shared<codec::cryptobox_codec>(std::move(ring)));
+    s.attach(std::make_shared<loopback>(s.get_executor()));
+    co_await s.async_join(join_options{});
+    co_await s.async_subscribe("bench.topic", [this](const event& e) {
+      if (!e.encrypted || e.args.size() != 1) std::abort();
+      ++received;
+      delivered.store(received, std::memory_order_relaxed);
+      pump();
+    });
+    pump();
+  }
+
+  void pump() {
+    while (!stop.load(std::memory_order_relaxed) && sent - received < window) {
+      ++sent;
+      value args = value::array({payload});  // the application's value, made before the call
+      publish_options options;
+      options.exclude_me = false;
+      const in_region r(counting ? region::publish : region::none);
+      s.async_publish("bench.topic", std::move(args), nullptr, std::move(options),
+                      [](std::exception_ptr e, std::optional<wire::id>) {
+                        if (e) std::abort();
+                      });
+    }
+  }
+};
+
+void allocations() {
+  asio::io_context io;
+  self_publisher p(io.get_executor(), 100, 1);
+  asio::co_spawn(io, p.start(bench_ring()), asio::detached);
+  while (p.received < 2000) io.run_one();  // warm-up: caches, replay cache, buffers
+  p.counting = true;
+  for (auto& c : counts) c = 0;
+  for (auto& b : bytes_counted) b = 0;
+  const std::size_t first = p.received;
+  constexpr std::size_t events = 10000;
+  while (p.received < first + events) io.run_one();
+  p.counting = false;
+  const auto per = [](region r) { return counts[static_cast<int>(r)] / double(events); };
+  const auto bytes = [](region r) { return bytes_counted[static_cast<int>(r)] / double(events); };
+  std::printf(
+      "allocations per encrypted message in steady state (100-byte payload, msgpack, %zu events)\n"
+      "  %-46s %8.2f  (%7.0f bytes)\n  %-46s %8.2f  (%7.0f bytes)\n  %-46s %8.2f  (%7.0f bytes)\n",
+      events, "PUBLISH sent (async_publish -> transport)", per(region::publish),
+      bytes(region::publish), "EVENT delivered (transport -> handler)", per(region::event),
+      bytes(region::event), "completions and timers (posted, outside both)", per(region::none),
+      bytes(region::none));
+  p.stop = true;
+  p.s.async_leave("wamp.close.normal", [](std::exception_ptr) {});
+  io.run();
+}
+
+/// CPU seconds (user + system) of this process so far.
+double process_cpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+struct scaling_row {
+  double events_per_s;
+  double cores_used;  // CPU seconds per wall second: how much of the machine the row got
+};
+
+/// `sessions` self-publishers on one io_context run by `threads` threads.
+scaling_row throughput(int threads, std::size_t sessions, std::size_t window, double seconds) {
+  asio::io_context io;
+  const auto ring = bench_ring();
+  std::vector<std::unique_ptr<self_publisher>> publishers;
+  for (std::size_t i = 0; i < sessions; ++i) {
+    publishers.push_back(
+        std::make_unique<self_publisher>(asio::make_strand(io), std::size_t{16384}, window));
+    asio::co_spawn(publishers.back()->s.get_executor(), publishers.back()->start(ring),
+                   asio::detached);
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back([&io] { io.run(); });
+  const auto total = [&] {
+    std::size_t n = 0;
+    for (auto& p : publishers) n += p->delivered.load(std::memory_order_relaxed);
+    return n;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // warm-up
+  const auto start_count = total();
+  const double start_cpu = process_cpu();
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const auto done = total() - start_count;
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu = process_cpu() - start_cpu;
+  for (auto& p : publishers) {
+    p->stop = true;
+    asio::post(p->s.get_executor(),
+               [&s = p->s] { s.async_leave("wamp.close.normal", [](std::exception_ptr) {}); });
+  }
+  for (auto& t : pool) t.join();
+  return {static_cast<double>(done) / elapsed, cpu / elapsed};
+}
+
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 2.0;
+  std::size_t sessions = 4;
+  std::size_t window = 4;
+  std::vector<int> thread_counts = {1, 2};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string v = argv[i + 1];
+    if (flag == "--seconds") {
+      seconds = std::stod(v);
+    } else if (flag == "--sessions") {
+      sessions = std::stoul(v);
+    } else if (flag == "--window") {
+      window = std::stoul(v);
+    } else if (flag == "--threads") {
+      thread_counts.clear();
+      for (std::size_t at = 0; at < v.size();) {
+        const auto comma = v.find(',', at);
+        thread_counts.push_back(std::stoi(v.substr(at, comma - at)));
+        at = comma == std::string::npos ? v.size() : comma + 1;
+      }
+    } else {
+      std::cerr << "usage: session_bench [--seconds S] [--sessions N] [--window W] "
+                   "[--threads 1,2]\n";
+      return 2;
+    }
+  }
+  if (sodium_init() < 0) return 1;
+  allocations();
+
+  std::printf(
+      "\nsessions on one io_context, each on its own strand: %zu sessions, encrypted 16 KiB "
+      "events to themselves, %zu in flight each, %.1f s per row\n"
+      "load average before: %s; %u hardware threads\n",
+      sessions, window, seconds, loadavg().c_str(), std::thread::hardware_concurrency());
+  std::printf("  %-9s %12s %8s %11s %18s\n", "threads", "events/s", "ratio", "cores used",
+              "events/CPU-second");
+  double base = 0;
+  for (int threads : thread_counts) {
+    const scaling_row row = throughput(threads, sessions, window, seconds);
+    if (base == 0) base = row.events_per_s;
+    std::printf("  %-9d %12.0f %7.2fx %11.2f %18.0f\n", threads, row.events_per_s,
+                row.events_per_s / base, row.cores_used, row.events_per_s / row.cores_used);
+  }
+  std::printf("load average after: %s\n", loadavg().c_str());
+  return 0;
+}
