@@ -1,13 +1,16 @@
 // cryptobox_bench: what end-to-end encryption costs per message, against the libsodium limit.
 //
 // For application payloads of 64 B, 1 KiB and 16 KiB (one string argument of that size):
-//   limit       randombytes nonce + crypto_box_easy_afternm over the same inner plaintext bytes
-//   open limit  crypto_box_open_easy_afternm of that box (for reference)
-//   encode      args -> [codec.encode] -> serialize PUBLISH          (plaintext and encrypted)
-//   decode      parse EVENT -> [codec.decode] -> args                  (plaintext and encrypted)
+//   seal limit  randombytes nonce + crypto_box_easy_afternm over the same inner plaintext bytes
+//   open limit  crypto_box_open_easy_afternm of that box
+//   encode      args -> [codec.encode] -> serialize PUBLISH   (plaintext and encrypted), shown
+//               as a share of the seal limit
+//   decode      parse EVENT -> [codec.decode] -> args           (plaintext and encrypted), shown
+//               as a share of the open limit (the replay check is part of the decode row: it is
+//               not separate from decoding, so the limit does not include it)
 // for the JSON and MessagePack serializers. Each cell runs for a fixed time (0.3 s by default, or
-// the first argument in seconds). The encrypted rows use the codec's defaults (wbx binding and
-// replay protection on).
+// the first argument in seconds); a second argument runs only that payload size (for profiling).
+// The encrypted rows use the codec's defaults (wbx binding and replay protection on).
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wire/serializer.hpp>
 
@@ -71,13 +74,21 @@ struct row {
   double per_second;
 };
 
-/// Share of the limit per row name at 1 KiB, for the goal summary.
+/// Share of its limit per row name at 1 KiB, for the goal summary.
 std::vector<std::pair<std::string, double>> goal_rows;
 
-void print_row(const row& r, double limit, std::size_t size = 0) {
+void print_row(const row& r, double limit, const char* limit_name, std::size_t size = 0) {
   const double share = 100.0 * r.per_second / limit;
-  std::printf("  %-34s %12.0f msg/s  %6.1f%% of limit\n", r.name.c_str(), r.per_second, share);
+  std::printf("  %-34s %12.0f msg/s  %6.1f%% of %s\n", r.name.c_str(), r.per_second, share,
+              limit_name);
   if (size == 1024) goal_rows.emplace_back(r.name, share);
+}
+
+/// The goal at 1 KiB, in percent of the row's limit.
+double goal_for(const std::string& name) {
+  const bool json = name.starts_with("json");
+  if (name.find("encrypt") != std::string::npos) return json ? 50.0 : 80.0;
+  return json ? 50.0 : 60.0;
 }
 
 /// One serialized PUBLISH turned into the EVENT the router would forward.
@@ -91,10 +102,13 @@ std::string as_event(serializer_kind s, wire::message publish, wire::id publicat
 
 int main(int argc, char** argv) {
   if (argc > 1) seconds_per_cell = std::atof(argv[1]);
+  const std::size_t only_size = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 0;
   if (sodium_init() < 0) return 1;
   std::printf(
-      "cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of\n"
-      "the limit (randombytes nonce + crypto_box_easy_afternm of the inner plaintext)\n",
+      "cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of the\n"
+      "libsodium limit: encode rows of the seal limit (randombytes nonce + "
+      "crypto_box_easy_afternm\n"
+      "of the inner plaintext), decode rows of the open limit (crypto_box_open_easy_afternm)\n",
       seconds_per_cell);
 
   struct overhead {
@@ -104,6 +118,7 @@ int main(int argc, char** argv) {
   std::vector<overhead> overheads;
 
   for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{16384}}) {
+    if (only_size != 0 && size != only_size) continue;
     const value args = value::array({std::string(size, 'x')});
     cryptobox_codec originator(ring_for(key_role::originator));
 
@@ -117,18 +132,18 @@ int main(int argc, char** argv) {
     std::vector<unsigned char> opened(inner.size());
 
     std::printf("\npayload %zu B (inner plaintext %zu B)\n", size, inner.size());
-    const double limit = rate([&] {
+    const double seal_limit = rate([&] {
       randombytes_buf(box.data(), 24);
       crypto_box_easy_afternm(box.data() + 24, reinterpret_cast<const unsigned char*>(inner.data()),
                               inner.size(), box.data(), kk);
       sink = box[30];
     });
-    std::printf("  %-34s %12.0f msg/s  (limit)\n", "libsodium seal", limit);
-    print_row({"libsodium open", rate([&] {
-                 sink = static_cast<std::size_t>(crypto_box_open_easy_afternm(
-                     opened.data(), box.data() + 24, box.size() - 24, box.data(), kk));
-               })},
-              limit);
+    const double open_limit = rate([&] {
+      sink = static_cast<std::size_t>(crypto_box_open_easy_afternm(
+          opened.data(), box.data() + 24, box.size() - 24, box.data(), kk));
+    });
+    std::printf("  %-34s %12.0f msg/s  (seal limit)\n", "libsodium seal", seal_limit);
+    std::printf("  %-34s %12.0f msg/s  (open limit)\n", "libsodium open", open_limit);
 
     overhead o{size, 0, 0};
     for (serializer_kind s : {serializer_kind::json, serializer_kind::msgpack}) {
@@ -150,17 +165,17 @@ int main(int argc, char** argv) {
 
       print_row({ser + " plaintext encode",
                  rate([&] { sink = wire::serialize_message(s, make_publish(false)).size(); })},
-                limit);
+                seal_limit, "seal");
       print_row({ser + " encrypt + serialize PUBLISH",
                  rate([&] { sink = wire::serialize_message(s, make_publish(true)).size(); })},
-                limit, size);
+                seal_limit, "seal", size);
 
       const std::string plain_event = as_event(s, make_publish(false), 1);
       print_row({ser + " plaintext decode", rate([&] {
                    auto ev = std::get<wire::event_message>(wire::parse_message(s, plain_event));
                    sink = ev.data.args.size();
                  })},
-                limit);
+                open_limit, "open");
 
       std::vector<std::string> events;
       for (std::size_t i = 0; i < event_pool; ++i)
@@ -177,7 +192,7 @@ int main(int argc, char** argv) {
                    subscriber.decode(payload_kind::event, topic, ev.details, ev.data, ctx);
                    sink = ev.data.args.size();
                  })},
-                limit, size);
+                open_limit, "open", size);
     }
     overheads.push_back(o);
   }
@@ -185,12 +200,12 @@ int main(int argc, char** argv) {
   std::printf("\nwire overhead of encryption, bytes per PUBLISH (encrypted - plaintext)\n");
   std::printf("  %-10s %10s %10s\n", "payload", "json", "msgpack");
   for (const auto& o : overheads) std::printf("  %-10zu %10ld %10ld\n", o.size, o.json, o.msgpack);
-  std::printf(
-      "\ngoals at 1 KiB: encrypt + serialize >= 50%% of the limit, parse + decrypt >= 35%%\n");
+  if (!goal_rows.empty())
+    std::printf("\ngoals at 1 KiB, as a share of the row's limit (seal or open)\n");
   for (const auto& [name, share] : goal_rows) {
-    const bool encode = name.find("encrypt") != std::string::npos;
-    std::printf("  %-34s %6.1f%%  %s\n", name.c_str(), share,
-                share >= (encode ? 50.0 : 35.0) ? "met" : "NOT met");
+    const double goal = goal_for(name);
+    std::printf("  %-34s %6.1f%%  (goal %2.0f%%)  %s\n", name.c_str(), share, goal,
+                share >= goal ? "met" : "NOT met");
   }
   return 0;
 }
