@@ -14,6 +14,39 @@
 // reaches the transport, and from the transport handing over the EVENT's bytes until the
 // session waits for the next message (the subscriber's handler included). The router stand-in's
 // own work is not counted.
+//
+// What the allocations are (traced with backtraces, 100-byte payload, msgpack, one
+// subscription; B = bytes requested). The application's args are moved, never copied, from
+// async_publish through the codec into the plaintext JSON, and the EVENT's args are built once,
+// straight from the decrypted text, and moved to the handler.
+//   PUBLISH sent (24; the bench's exclude_me=false adds one, a default publish has 23)
+//     session   2  the completion: share_handler's shared state (72 B) and its std::function
+//               2  Options: the publish_message's default {} and the one options_from makes
+//               1  exclude_me: false (this bench's option; a map node)
+//               2  the send callbacks (std::function around the completion, 72 B and 32 B)
+//               1  the write callback handed to the transport (std::function, 32 B)
+//     codec     1  the ciphertext nonce||box (needed: it is the payload)
+//               4  enc_algo / enc_serializer in Options (map node + string each)
+//               1  a one-element vector (16 B) in encrypt
+//     wire      4  the WAMP array (array object, its storage, the topic string, the binary
+//                  object that takes over the ciphertext)
+//               1  the serialized frame (needed: reserved once for the payload's size)
+//               1  nlohmann's output adapter (shared_ptr)
+//               3  nlohmann's MessagePack writer makes a value of each Options key
+//               1  the array storage growing once (80 B)
+//   EVENT delivered (22 before the envelope fix below, 20 after; 5 in the codec)
+//     wire      1  the receive loop's default wire::message (a HELLO with an empty dict)
+//               9  the parsed EVENT: array (2), Details dict (1), enc_algo / enc_serializer
+//                  (node + string each, 4), the ciphertext (binary object + bytes, 2)
+//               1  an 80-byte vector while the message is taken apart
+//     codec     4  the args value the handler gets (array, storage, string object, bytes)
+//               1  the replay cache's entry for the nonce (+ a deque block every 16 events)
+//            (2  comparing enc_algo/enc_serializer with literals made values of them: fixed)
+//     session   1  the copy of the subscription's handler map (a handler may unsubscribe)
+//               2  kept for the duplicate-delivery check (last_event_), not yet attributed
+//               1  the callback of the next read (std::function, 32 B)
+// The real transports add their own per message (RawSocket: the frame's string and its queue
+// entry); the router stand-in's work is not counted.
 // Part 2 (threads): N sessions (default 4), each on its own strand of one io_context, each
 // publishing encrypted 16 KiB events to itself with W (default 4) in flight; the same run with
 // the io_context on 1 thread and on 2 threads, events/s and the ratio.
@@ -49,10 +82,11 @@ using namespace wampbox;
 namespace {
 
 /// Which part of the message path the current thread is in (what its allocations count for).
-enum class region { none, publish, event, router };
+enum class region { none, publish, publish_codec, event, event_codec, application, router };
+constexpr std::size_t regions = 7;
 thread_local region current = region::none;
-thread_local std::size_t counts[4] = {};
-thread_local std::size_t bytes_counted[4] = {};
+thread_local std::size_t counts[regions] = {};
+thread_local std::size_t bytes_counted[regions] = {};
 
 void record(std::size_t size) noexcept {
   const auto r = static_cast<std::size_t>(current);
@@ -160,6 +194,26 @@ class loopback final : public transport::transport, public std::enable_shared_fr
   bool closed_ = false;
 };
 
+/// The cryptobox codec, its allocations counted apart from the session's and the wire's.
+class counted_codec final : public codec::payload_codec {
+ public:
+  explicit counted_codec(std::shared_ptr<const codec::key_ring> ring) : inner_(std::move(ring)) {}
+  void encode(codec::payload_kind kind, std::string_view uri, value& options, wire::payload& data,
+              codec::call_context& call) override {
+    const in_region r(current == region::publish ? region::publish_codec : current);
+    inner_.encode(kind, uri, options, data, call);
+  }
+  void decode(codec::payload_kind kind, std::string_view uri, const value& details,
+              wire::payload& data, codec::call_context& call) override {
+    const in_region r(current == region::event ? region::event_codec : current);
+    inner_.decode(kind, uri, details, data, call);
+  }
+  value hello_features() const override { return inner_.hello_features(); }
+
+ private:
+  codec::cryptobox_codec inner_;
+};
+
 const char* const shared_priv = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
 std::shared_ptr<const codec::key_ring> bench_ring() {
@@ -183,7 +237,7 @@ struct self_publisher {
       : s(std::move(ex)), payload(payload_size, 'x'), window(w) {}
 
   asio::awaitable<void> start(std::shared_ptr<const codec::key_ring> ring) {
-    s.set_payload_codec(std::make_shared<codec::cryptobox_codec>(std::move(ring)));
+    s.set_payload_codec(std::make_shared<counted_codec>(std::move(ring)));
     s.attach(std::make_shared<loopback>(s.get_executor()));
     co_await s.async_join(join_options{});
     co_await s.async_subscribe("bench.topic", [this](const event& e) {
@@ -198,7 +252,11 @@ struct self_publisher {
   void pump() {
     while (!stop.load(std::memory_order_relaxed) && sent - received < window) {
       ++sent;
-      value args = value::array({payload});  // the application's value, made before the call
+      value args;
+      {
+        const in_region application(region::application);  // the application's own value
+        args = value::array({payload});
+      }
       publish_options options;
       options.exclude_me = false;
       const in_region r(counting ? region::publish : region::none);
@@ -222,15 +280,24 @@ void allocations() {
   constexpr std::size_t events = 10000;
   while (p.received < first + events) io.run_one();
   p.counting = false;
-  const auto per = [](region r) { return counts[static_cast<int>(r)] / double(events); };
-  const auto bytes = [](region r) { return bytes_counted[static_cast<int>(r)] / double(events); };
+  const auto row = [](const char* name, std::initializer_list<region> rs) {
+    double n = 0, b = 0;
+    for (region r : rs) {
+      n += static_cast<double>(counts[static_cast<int>(r)]) / events;
+      b += static_cast<double>(bytes_counted[static_cast<int>(r)]) / events;
+    }
+    std::printf("  %-50s %6.2f  (%5.0f bytes)\n", name, n, b);
+  };
   std::printf(
-      "allocations per encrypted message in steady state (100-byte payload, msgpack, %zu events)\n"
-      "  %-46s %8.2f  (%7.0f bytes)\n  %-46s %8.2f  (%7.0f bytes)\n  %-46s %8.2f  (%7.0f bytes)\n",
-      events, "PUBLISH sent (async_publish -> transport)", per(region::publish),
-      bytes(region::publish), "EVENT delivered (transport -> handler)", per(region::event),
-      bytes(region::event), "completions and timers (posted, outside both)", per(region::none),
-      bytes(region::none));
+      "allocations per encrypted message in steady state (100-byte payload, msgpack, one\n"
+      "subscription, %zu events; see the table at the top of bench/session_bench.cpp)\n",
+      events);
+  row("PUBLISH sent (async_publish -> transport)", {region::publish, region::publish_codec});
+  row("  of which in the codec (cryptobox_codec::encode)", {region::publish_codec});
+  row("EVENT delivered (transport -> handler -> next read)", {region::event, region::event_codec});
+  row("  of which in the codec (cryptobox_codec::decode)", {region::event_codec});
+  row("the application's own args value (not the library's)", {region::application});
+  row("anything else (posted completions, timers)", {region::none});
   p.stop = true;
   p.s.async_leave("wamp.close.normal", [](std::exception_ptr) {});
   io.run();

@@ -250,11 +250,12 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   }
 
   // Envelope checks come first: nothing is decrypted for an algorithm we do not speak (§4.9).
-  if (!algo->is_string() || *algo != "cryptobox") {
+  // Compared as strings: comparing a value with a literal would first make a value of it.
+  if (!algo->is_string() || algo->get_ref<const std::string&>() != "cryptobox") {
     refuse(errc::unknown_encryption_algorithm, "enc_algo must be \"cryptobox\"");
   }
   const auto ser = details.find("enc_serializer");
-  if (ser == details.end() || !ser->is_string() || *ser != "json") {
+  if (ser == details.end() || !ser->is_string() || ser->get_ref<const std::string&>() != "json") {
     refuse(errc::unknown_encryption_serializer, "enc_serializer must be \"json\"");
   }
   if (!data.opaque) refuse(errc::invalid_payload, "encrypted payload is not a single binary");
