@@ -9,7 +9,8 @@
 // deliver back to the publisher (exclude_me = false), through the same serializer (msgpack).
 //
 // Part 1 (allocations): one session publishes encrypted events (args = [100-byte string]) to
-// itself, one at a time; after a warm-up a counting operator new counts, per event, what the
+// itself, one at a time; after a warm-up the unit tests' allocation probe (a counting operator
+// new) counts, per event, what the
 // library allocates from the application's async_publish call until the serialized PUBLISH
 // reaches the transport, and from the transport handing over the EVENT's bytes until the
 // session waits for the next message (the subscriber's handler included). The router stand-in's
@@ -61,6 +62,8 @@
 #include <sodium.h>
 #include <sys/resource.h>
 
+#include "allocation_probe.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -69,7 +72,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,7 +79,7 @@
 namespace asio = boost::asio;
 using namespace wampbox;
 
-// ---- counting allocator
+// ---- allocations per region (the unit tests' allocation probe counts them)
 
 namespace {
 
@@ -87,40 +89,31 @@ constexpr std::size_t regions = 7;
 thread_local region current = region::none;
 thread_local std::size_t counts[regions] = {};
 thread_local std::size_t bytes_counted[regions] = {};
+thread_local const test::allocation_probe* probe = nullptr;  // armed in part 1 only
+thread_local std::size_t settled_count = 0;                  // the probe's readings so far
+thread_local std::size_t settled_bytes = 0;
 
-void record(std::size_t size) noexcept {
-  const auto r = static_cast<std::size_t>(current);
-  ++counts[r];
-  bytes_counted[r] += size;
+/// Charges what was allocated since the last switch to the region the thread was in, then
+/// switches to `r`.
+void enter(region r) {
+  if (probe != nullptr) {
+    const auto at = static_cast<std::size_t>(current);
+    counts[at] += probe->count() - settled_count;
+    bytes_counted[at] += probe->total() - settled_bytes;
+    settled_count = probe->count();
+    settled_bytes = probe->total();
+  }
+  current = r;
 }
 
 /// Sets the thread's region for a scope, then restores the previous one.
 struct in_region {
   region saved;
-  explicit in_region(region r) : saved(current) { current = r; }
-  ~in_region() { current = saved; }
+  explicit in_region(region r) : saved(current) { enter(r); }
+  ~in_region() { enter(saved); }
   in_region(const in_region&) = delete;
   in_region& operator=(const in_region&) = delete;
 };
-
-}  // namespace
-
-// libstdc++'s array, nothrow and sized forms all go through these two; the default operator
-// delete frees with free(), which matches malloc and aligned_alloc.
-void* operator new(std::size_t size) {
-  record(size);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-
-void* operator new(std::size_t size, std::align_val_t align) {
-  record(size);
-  const auto a = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(a, (std::max<std::size_t>(size, 1) + a - 1) / a * a)) return p;
-  throw std::bad_alloc();
-}
-
-namespace {
 
 // ---- the loopback transport: a router stand-in for one session
 
@@ -144,7 +137,7 @@ class loopback final : public transport::transport, public std::enable_shared_fr
   }
 
   void async_receive(std::function<void(boost::system::error_code, std::string)> handler) override {
-    if (current == region::event) current = region::none;  // the session waits again: done
+    if (current == region::event) enter(region::none);  // the session waits again: done
     receiver_ = std::move(handler);
     deliver();
   }
@@ -180,9 +173,9 @@ class loopback final : public transport::transport, public std::enable_shared_fr
     if (!receiver_ || outbox_.empty() || closed_) return;
     asio::post(executor_, [self = shared_from_this(), r = std::exchange(receiver_, nullptr),
                            bytes = std::move(outbox_.front())]() mutable {
-      current = region::event;  // ends when the session asks for the next message
+      enter(region::event);  // ends when the session asks for the next message
       r({}, std::move(bytes));
-      current = region::none;
+      enter(region::none);
     });
     outbox_.pop_front();
   }
@@ -274,11 +267,16 @@ void allocations() {
   asio::co_spawn(io, p.start(bench_ring()), asio::detached);
   while (p.received < 2000) io.run_one();  // warm-up: caches, replay cache, buffers
   p.counting = true;
-  for (auto& c : counts) c = 0;
-  for (auto& b : bytes_counted) b = 0;
-  const std::size_t first = p.received;
   constexpr std::size_t events = 10000;
-  while (p.received < first + events) io.run_one();
+  {
+    const test::allocation_probe armed;
+    probe = &armed;
+    settled_count = settled_bytes = 0;
+    const std::size_t first = p.received;
+    while (p.received < first + events) io.run_one();
+    enter(current);  // charge the last stretch
+    probe = nullptr;
+  }
   p.counting = false;
   const auto row = [](const char* name, std::initializer_list<region> rs) {
     double n = 0, b = 0;
