@@ -107,16 +107,23 @@ class connector : public std::enable_shared_from_this<connector> {
   // Resolves url_.host:url_.port and connects `socket` to the first endpoint that answers.
   template <typename Next>
   void resolve_and_connect(tcp::socket& socket, Next next) {
-    resolver_.async_resolve(
-        url_.host, std::to_string(url_.port),
-        [self = shared_from_this(), &socket, next = std::move(next)](
-            error_code ec, tcp::resolver::results_type endpoints) mutable {
-          if (self->failed(ec)) return;
-          asio::async_connect(socket, endpoints,
-                              [self, next = std::move(next)](error_code ec, const tcp::endpoint&) {
-                                if (!self->failed(ec)) next();
-                              });
-        });
+    resolver_.async_resolve(url_.host, std::to_string(url_.port),
+                            [self = shared_from_this(), &socket, next = std::move(next)](
+                                error_code ec, tcp::resolver::results_type endpoints) mutable {
+                              if (self->failed(ec)) return;
+                              asio::async_connect(socket, endpoints,
+                                                  [self, &socket, next = std::move(next)](
+                                                      error_code ec, const tcp::endpoint&) {
+                                                    if (self->failed(ec)) return;
+                                                    // WAMP is small messages, often many in flight:
+                                                    // Nagle's algorithm would hold each behind the
+                                                    // previous one's ACK, which a delayed ACK holds
+                                                    // for up to 40 ms.
+                                                    error_code ignored;
+                                                    socket.set_option(tcp::no_delay(true), ignored);
+                                                    next();
+                                                  });
+                            });
   }
 
   // The TLS handshake on a connected TCP stream, verifying the router as url_.host.
