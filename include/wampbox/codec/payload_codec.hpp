@@ -5,8 +5,10 @@
 // and turn the opaque binary of incoming EVENT/INVOCATION/RESULT/ERROR back into arguments.
 #pragma once
 
+#include <wampbox/codec/payload_sender.hpp>
 #include <wampbox/wire/message.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,12 @@ enum class payload_kind {
 struct call_context {
   bool encrypted = false;  ///< the request (CALL or INVOCATION) travelled encrypted
   std::string binding;     ///< codec data the answer must carry (e.g. a random call id)
+  /// The called procedure, kept by codecs that key a call's ERROR by its procedure rather than
+  /// by the error URI (secure mode): set by the codec on CALL (encode) and INVOCATION (decode).
+  std::string procedure = {};
+  /// Set by `decode` when the codec authenticated the payload's sender (secure mode); the
+  /// session hands it to the application (event, invocation, call_result).
+  std::optional<payload_sender> sender = std::nullopt;
 };
 
 /// The payload hook. Implementations throw `wampbox::payload_error` to refuse a payload; the
