@@ -25,6 +25,14 @@ const std::string topic = "com.example.topic";
 const std::string proc = "com.example.proc";
 const std::string error_uri = "com.example.error.failed";
 
+/// A publisher and a (listed, non-publishing) subscriber of one group.
+struct pubsub {
+  secure_group g;
+  std::unique_ptr<secure_codec> pub = g.codec("publisher");
+  std::unique_ptr<secure_codec> sub = g.codec("subscriber");
+  call_context ctx, rx;
+};
+
 /// A call from `caller` answered by `callee`: the CALL, and the contexts of both ends.
 struct rpc {
   call_context caller_ctx, callee_ctx;
@@ -125,10 +133,10 @@ TEST_SUITE("codec.secure") {
     caller->decode(pk::result_error, "wamp.error.canceled", value::object(), none, r.caller_ctx);
     CHECK_FALSE(r.caller_ctx.sender);
     wire::payload plain{value::array({1}), nullptr, {}};
-    CHECK(refusal([&] {
+    CHECK(payload_errc([&] {
             caller->decode(pk::result_error, error_uri, value::object(), plain, r.caller_ctx);
           }) == errc::plaintext_refused);
-    CHECK(refusal([&] {
+    CHECK(payload_errc([&] {
             caller->decode(pk::result, proc, value::object(), plain, r.caller_ctx);
           }) == errc::plaintext_refused);
   }
@@ -141,7 +149,7 @@ TEST_SUITE("codec.secure") {
     call_context ctx;
     wire::payload data = sample_args();
     value options = value::object();
-    CHECK(refusal([&] { anonymous->encode(pk::publish, topic, options, data, ctx); }) ==
+    CHECK(payload_errc([&] { anonymous->encode(pk::publish, topic, options, data, ctx); }) ==
           errc::encryption_required);
     CHECK(data.args == sample_args().args);  // unchanged
     CHECK(options == value::object());
@@ -150,12 +158,12 @@ TEST_SUITE("codec.secure") {
     only_future.set_identity("publisher", g.identity("publisher"));
     only_future.add_key(g.prefix, group_key::generate(), {start_ms + 60'000, {}});
     auto early = g.codec(std::move(only_future));
-    CHECK(refusal([&] { early->encode(pk::publish, topic, options, data, ctx); }) ==
+    CHECK(payload_errc([&] { early->encode(pk::publish, topic, options, data, ctx); }) ==
           errc::encryption_required);
 
     auto callee = g.codec("callee");
     call_context plain_invocation;  // no secure INVOCATION behind it
-    CHECK(refusal([&] { callee->encode(pk::yield, proc, options, data, plain_invocation); }) ==
+    CHECK(payload_errc([&] { callee->encode(pk::yield, proc, options, data, plain_invocation); }) ==
           errc::encryption_required);
   }
 
@@ -166,12 +174,14 @@ TEST_SUITE("codec.secure") {
     SUBCASE("as itself: listed, but not as a publisher") {
       auto subscriber = g.codec("subscriber");
       const sealed forged = seal(*subscriber, pk::publish, topic, ctx);
-      CHECK(refusal([&] { open(*sub, pk::event, topic, forged, rx); }) == errc::sender_not_allowed);
+      CHECK(payload_errc([&] { open(*sub, pk::event, topic, forged, rx); }) ==
+            errc::sender_not_allowed);
     }
     SUBCASE("as itself: not listed at all") {
       auto intruder = g.codec("intruder");
       const sealed forged = seal(*intruder, pk::publish, topic, ctx);
-      CHECK(refusal([&] { open(*sub, pk::event, topic, forged, rx); }) == errc::unknown_sender);
+      CHECK(payload_errc([&] { open(*sub, pk::event, topic, forged, rx); }) ==
+            errc::unknown_sender);
     }
     SUBCASE("in the publisher's name") {
       auto intruder = g.codec("intruder");
@@ -179,20 +189,18 @@ TEST_SUITE("codec.secure") {
       const short_id publisher_id = g.identity("publisher").sender_id();
       std::copy(publisher_id.begin(), publisher_id.end(), forged.data.opaque->begin() + 12);
       resign(*forged.data.opaque, g.identity("intruder"), topic);
-      CHECK(refusal([&] { open(*sub, pk::event, topic, forged, rx); }) == errc::signature_invalid);
+      CHECK(payload_errc([&] { open(*sub, pk::event, topic, forged, rx); }) ==
+            errc::signature_invalid);
     }
     CHECK_FALSE(rx.sender);
   }
 
-  TEST_CASE("attack: an event moved to another topic or procedure") {
-    secure_group g;
-    auto pub = g.codec("publisher");
-    auto sub = g.codec("subscriber");
-    call_context ctx, rx;
+  TEST_CASE_FIXTURE(pubsub, "attack: an event moved to another topic or procedure") {
     const sealed s = seal(*pub, pk::publish, topic, ctx);
-    CHECK(refusal([&] { open(*sub, pk::event, "com.example.other", s, rx); }) ==
+    CHECK(payload_errc([&] { open(*sub, pk::event, "com.example.other", s, rx); }) ==
           errc::signature_invalid);
-    CHECK(refusal([&] { open(*sub, pk::invocation, topic, s, rx); }) == errc::binding_mismatch);
+    CHECK(payload_errc([&] { open(*sub, pk::invocation, topic, s, rx); }) ==
+          errc::binding_mismatch);
     CHECK(open(*sub, pk::event, topic, s, rx).args == sample_args().args);  // still deliverable
   }
 
@@ -202,29 +210,26 @@ TEST_SUITE("codec.secure") {
     auto callee = g.codec("callee");
     rpc first = make_call(*caller, *callee);
     rpc second = make_call(*caller, *callee);
-    CHECK(refusal([&] { open(*caller, pk::result, proc, first.call, first.caller_ctx); }) ==
+    CHECK(payload_errc([&] { open(*caller, pk::result, proc, first.call, first.caller_ctx); }) ==
           errc::binding_mismatch);
     const sealed answer1 = seal(*callee, pk::yield, proc, first.callee_ctx);
     const sealed answer2 = seal(*callee, pk::yield, proc, second.callee_ctx);
-    CHECK(refusal([&] { open(*caller, pk::result, proc, answer1, second.caller_ctx); }) ==
+    CHECK(payload_errc([&] { open(*caller, pk::result, proc, answer1, second.caller_ctx); }) ==
           errc::binding_mismatch);
     const sealed error1 = seal(*callee, pk::call_error, error_uri, first.callee_ctx);
-    CHECK(refusal([&] { open(*caller, pk::result_error, error_uri, error1, second.caller_ctx); }) ==
-          errc::binding_mismatch);
+    CHECK(payload_errc([&] {
+            open(*caller, pk::result_error, error_uri, error1, second.caller_ctx);
+          }) == errc::binding_mismatch);
     // an answer presented as an ERROR, and the other way round
-    CHECK(refusal([&] {
+    CHECK(payload_errc([&] {
             open(*caller, pk::result_error, error_uri, answer2, second.caller_ctx);
           }) == errc::binding_mismatch);
-    CHECK(refusal([&] { open(*caller, pk::result, proc, error1, first.caller_ctx); }) ==
+    CHECK(payload_errc([&] { open(*caller, pk::result, proc, error1, first.caller_ctx); }) ==
           errc::binding_mismatch);
     CHECK(open(*caller, pk::result, proc, answer2, second.caller_ctx).args == sample_args().args);
   }
 
-  TEST_CASE("attack: changed enc_* values") {
-    secure_group g;
-    auto pub = g.codec("publisher");
-    auto sub = g.codec("subscriber");
-    call_context ctx, rx;
+  TEST_CASE_FIXTURE(pubsub, "attack: changed enc_* values") {
     const sealed s = seal(*pub, pk::publish, topic, ctx);
     auto changed = [&](const char* field, value v) {
       sealed c = s;
@@ -232,7 +237,7 @@ TEST_SUITE("codec.secure") {
         c.options.erase(field);
       else
         c.options[field] = std::move(v);
-      return refusal([&] { open(*sub, pk::event, topic, c, rx); });
+      return payload_errc([&] { open(*sub, pk::event, topic, c, rx); });
     };
     CHECK(changed("enc_algo", "cryptobox") == errc::downgrade_refused);
     CHECK(changed("enc_algo", "x_wampbox_v2") == errc::unknown_encryption_algorithm);
@@ -255,35 +260,32 @@ TEST_SUITE("codec.secure") {
                                  {value::array({"partial"}), nullptr, {}}, {{"progress", true}});
     sealed as_final = progress;
     as_final.options.erase("progress");  // a router presenting a progressive result as final
-    CHECK(refusal([&] { open(*caller, pk::result, proc, as_final, r.caller_ctx); }) ==
+    CHECK(payload_errc([&] { open(*caller, pk::result, proc, as_final, r.caller_ctx); }) ==
           errc::binding_mismatch);
     sealed final_answer = seal(*callee, pk::yield, proc, r.callee_ctx);
     final_answer.options["progress"] = true;  // ... and a final one as progressive
-    CHECK(refusal([&] { open(*caller, pk::result, proc, final_answer, r.caller_ctx); }) ==
+    CHECK(payload_errc([&] { open(*caller, pk::result, proc, final_answer, r.caller_ctx); }) ==
           errc::binding_mismatch);
 
     rpc failing = make_call(*caller, *callee);
     const sealed err = seal(*callee, pk::call_error, error_uri, failing.callee_ctx);
-    CHECK(refusal([&] {
+    CHECK(payload_errc([&] {
             open(*caller, pk::result_error, "com.example.error.other", err, failing.caller_ctx);
           }) == errc::signature_invalid);
   }
 
-  TEST_CASE("attack: replayed, duplicated and reordered events (strict order by default)") {
-    secure_group g;
-    auto pub = g.codec("publisher");
-    auto sub = g.codec("subscriber");
-    call_context ctx, rx;
+  TEST_CASE_FIXTURE(pubsub,
+                    "attack: replayed, duplicated and reordered events (strict order by default)") {
     std::vector<sealed> events;
     for (int i = 0; i < 3; ++i) events.push_back(seal(*pub, pk::publish, topic, ctx));
     open(*sub, pk::event, topic, events[0], rx);
-    CHECK(refusal([&] { open(*sub, pk::event, topic, events[0], rx); }) ==
+    CHECK(payload_errc([&] { open(*sub, pk::event, topic, events[0], rx); }) ==
           errc::replayed_payload);  // duplicate
     open(*sub, pk::event, topic, events[2], rx);
-    CHECK(refusal([&] { open(*sub, pk::event, topic, events[1], rx); }) ==
+    CHECK(payload_errc([&] { open(*sub, pk::event, topic, events[1], rx); }) ==
           errc::replayed_payload);  // reordered
     g.now += 10'000;
-    CHECK(refusal([&] { open(*sub, pk::event, topic, events[2], rx); }) ==
+    CHECK(payload_errc([&] { open(*sub, pk::event, topic, events[2], rx); }) ==
           errc::replayed_payload);  // replayed later, within the time window
   }
 
@@ -299,12 +301,14 @@ TEST_SUITE("codec.secure") {
     open(sub, pk::event, topic, events[0], rx);
     open(sub, pk::event, topic, events[2], rx);
     open(sub, pk::event, topic, events[1], rx);  // within the window: accepted once
-    CHECK(refusal([&] { open(sub, pk::event, topic, events[1], rx); }) == errc::replayed_payload);
+    CHECK(payload_errc([&] { open(sub, pk::event, topic, events[1], rx); }) ==
+          errc::replayed_payload);
     open(sub, pk::event, topic, events[9], rx);
     open(sub, pk::event, topic, events[6], rx);  // 3 behind
-    CHECK(refusal([&] { open(sub, pk::event, topic, events[5], rx); }) ==
+    CHECK(payload_errc([&] { open(sub, pk::event, topic, events[5], rx); }) ==
           errc::replayed_payload);  // 4 behind: beyond the window
-    CHECK(refusal([&] { open(sub, pk::event, topic, events[3], rx); }) == errc::replayed_payload);
+    CHECK(payload_errc([&] { open(sub, pk::event, topic, events[3], rx); }) ==
+          errc::replayed_payload);
   }
 
   TEST_CASE("attack: replays beyond the time window, and after the receiver reconnects") {
@@ -315,14 +319,16 @@ TEST_SUITE("codec.secure") {
     auto sub = g.codec("subscriber");
     open(*sub, pk::event, topic, old, rx);
     // The codec outlives the session: after a reconnection the same instance still refuses.
-    CHECK(refusal([&] { open(*sub, pk::event, topic, old, rx); }) == errc::replayed_payload);
+    CHECK(payload_errc([&] { open(*sub, pk::event, topic, old, rx); }) == errc::replayed_payload);
     // A receiver that restarted has no replay state: the time window refuses what is old.
     g.now += 121'000;
     auto restarted = g.codec("subscriber");
-    CHECK(refusal([&] { open(*restarted, pk::event, topic, old, rx); }) == errc::replayed_payload);
+    CHECK(payload_errc([&] { open(*restarted, pk::event, topic, old, rx); }) ==
+          errc::replayed_payload);
     // ... and what comes from the future
     g.now -= 242'000;
-    CHECK(refusal([&] { open(*restarted, pk::event, topic, old, rx); }) == errc::replayed_payload);
+    CHECK(payload_errc([&] { open(*restarted, pk::event, topic, old, rx); }) ==
+          errc::replayed_payload);
   }
 
   TEST_CASE("a forgotten stream's replays are refused by the sender's watermark") {
@@ -337,7 +343,7 @@ TEST_SUITE("codec.secure") {
     g.now += 1000;
     auto second_instance = g.codec("publisher");  // a restarted publisher: a new stream
     open(sub, pk::event, topic, seal(*second_instance, pk::publish, topic, ctx), rx);
-    CHECK(refusal([&] { open(sub, pk::event, topic, early, rx); }) == errc::replayed_payload);
+    CHECK(payload_errc([&] { open(sub, pk::event, topic, early, rx); }) == errc::replayed_payload);
   }
 
   TEST_CASE("attack: a sender in the wrong role; keys and senders of another prefix") {
@@ -347,13 +353,13 @@ TEST_SUITE("codec.secure") {
     call_context ctx, rx;
     // the publisher calling: it is listed, but not as a caller
     const sealed call = seal(*pub, pk::call, proc, ctx);
-    CHECK(refusal([&] { open(*callee, pk::invocation, proc, call, rx); }) ==
+    CHECK(payload_errc([&] { open(*callee, pk::invocation, proc, call, rx); }) ==
           errc::sender_not_allowed);
     // a ring whose prefix has another key: no_key
     secure_group other;
     auto stranger = other.codec("subscriber");
     const sealed s = seal(*pub, pk::publish, topic, ctx);
-    CHECK(refusal([&] { open(*stranger, pk::event, topic, s, rx); }) == errc::no_key);
+    CHECK(payload_errc([&] { open(*stranger, pk::event, topic, s, rx); }) == errc::no_key);
   }
 
   TEST_CASE("attack: a truncated payload, and every single-bit flip of a delivered one") {
@@ -370,7 +376,7 @@ TEST_SUITE("codec.secure") {
     for (std::size_t len = 0; len < event_box.size(); ++len) {
       auto sub = g.codec("subscriber");
       call_context rx;
-      CHECK(refusal([&] {
+      CHECK(payload_errc([&] {
               open_box(*sub, pk::event, topic, event.options,
                        bytes(event_box.begin(), event_box.begin() + static_cast<long>(len)), rx);
             }) == (len < 164 ? errc::invalid_payload : errc::signature_invalid));
@@ -393,13 +399,14 @@ TEST_SUITE("codec.secure") {
         bytes e = event_box;
         e[offset] ^= mask;
         call_context rx;
-        CHECK_MESSAGE(refusal([&] { open_box(*sub, pk::event, topic, event.options, e, rx); }) ==
-                          expected(offset, bit, false),
+        CHECK_MESSAGE(payload_errc([&] {
+                        open_box(*sub, pk::event, topic, event.options, e, rx);
+                      }) == expected(offset, bit, false),
                       "event byte " << offset << " bit " << bit);
         bytes a = answer_box;
         a[offset % a.size()] ^= mask;
         call_context caller_ctx = r.caller_ctx;
-        CHECK_MESSAGE(refusal([&] {
+        CHECK_MESSAGE(payload_errc([&] {
                         open_box(*caller, pk::result, proc, answer.options, a, caller_ctx);
                       }) == expected(offset % a.size(), bit, true),
                       "answer byte " << offset << " bit " << bit);
@@ -468,7 +475,7 @@ TEST_SUITE("codec.secure") {
           sample_args().args);
     g.now = retire_at;
     const sealed late = seal(*stale_pub, pk::publish, topic, ctx);
-    CHECK(refusal([&] { open(*sub, pk::event, topic, late, rx); }) == errc::key_retired);
+    CHECK(payload_errc([&] { open(*sub, pk::event, topic, late, rx); }) == errc::key_retired);
   }
 
   TEST_CASE("cryptobox prefixes of the same ring behave exactly as cryptobox_codec") {

@@ -24,17 +24,6 @@ using pk = payload_kind;
 
 namespace {
 
-/// The error a call throws (as wampbox::error), and its message.
-template <class F>
-std::pair<boost::system::error_code, std::string> thrown(F&& f) {
-  try {
-    f();
-  } catch (const wampbox::error& e) {
-    return {e.code(), e.what()};
-  }
-  return {};
-}
-
 /// The cheapest Argon2id cost libsodium allows (tests only: real rings use INTERACTIVE or more).
 passphrase_params cheap_params() { return new_passphrase_params(1, 8192); }
 
@@ -89,11 +78,11 @@ TEST_SUITE("codec.secure_ring") {
 
   TEST_CASE("a prefix has one mode; a longer cryptobox prefix takes its URIs out of secure mode") {
     secure_ring ring(originator_ring("com.example.legacy"));
-    CHECK(thrown([&] { ring.add_secure_prefix("com.example.legacy"); }).first == errc::invalid_key);
+    CHECK(thrown_code([&] { ring.add_secure_prefix("com.example.legacy"); }) == errc::invalid_key);
     ring.add_key("com.example", group_key::generate());
-    CHECK(thrown([&] {
+    CHECK(thrown_code([&] {
             ring.set_cryptobox_key("com.example", key::from_private(vector_originator_priv));
-          }).first == errc::invalid_key);
+          }) == errc::invalid_key);
     CHECK(ring.find("com.example.x") == ring.entry("com.example"));
     CHECK(ring.find("com.example.legacy.x") == nullptr);  // cryptobox: character-wise, longer
     CHECK(ring.find("com.example.legacyfoo") == nullptr);
@@ -105,8 +94,8 @@ TEST_SUITE("codec.secure_ring") {
     CHECK(a.id() == a_again.id());
     CHECK(to_hex(a.id()).size() == 16);
     CHECK(a.to_base64().find(to_hex(a.id())) == std::string::npos);
-    CHECK(thrown([] { group_key::from_base64("c2hvcnQ="); }).first == errc::invalid_key);
-    CHECK(thrown([] { identity_key::from_seed("not base64!"); }).first == errc::invalid_key);
+    CHECK(thrown_code([] { group_key::from_base64("c2hvcnQ="); }) == errc::invalid_key);
+    CHECK(thrown_code([] { identity_key::from_seed("not base64!"); }) == errc::invalid_key);
 
     secure_ring ring;
     const std::int64_t t = start_ms;
@@ -120,9 +109,9 @@ TEST_SUITE("codec.secure_ring") {
     CHECK(e.sending_key(t + 50)->key.id() == id2);
     CHECK(e.sending_key(t + 100)->key.id() == id2);  // k1 retired, k3 not valid yet
     CHECK(e.find_key(id1) != nullptr);               // receivers still find it (then refuse)
-    CHECK(thrown([&] {
+    CHECK(thrown_code([&] {
             ring.add_key("p", group_key::from_base64(e.keys()[0].key.to_base64()));
-          }).first == errc::invalid_key);  // the same key twice
+          }) == errc::invalid_key);  // the same key twice
   }
 
   TEST_CASE("an identity's seed gives back the same identity; the sender id is its hash") {
@@ -162,7 +151,8 @@ TEST_SUITE("codec.secure_ring") {
         "other", "correct horse");
     secure_codec stranger(std::move(salted), g.options());
     call_context rx2;
-    CHECK(refusal([&] { open(stranger, pk::event, "com.example.t", s, rx2); }) == errc::no_key);
+    CHECK(payload_errc([&] { open(stranger, pk::event, "com.example.t", s, rx2); }) ==
+          errc::no_key);
   }
 
   TEST_CASE("passphrase rings: a wrong or missing passphrase fails cleanly at load time") {
@@ -170,23 +160,27 @@ TEST_SUITE("codec.secure_ring") {
     const passphrase_params params = cheap_params();
     const std::string check = passphrase_master::derive("correct horse", params).check_hex();
     const std::string doc = passphrase_ring(g, "subscriber", params, check).dump();
-    auto [code, what] = thrown([&] { parse_secure_ring(doc, "ring.json", "wrong horse"); });
+    std::string what, what2;
+    const auto code =
+        thrown_code([&] { parse_secure_ring(doc, "ring.json", "wrong horse"); }, &what);
     CHECK(code == errc::invalid_key);
     CHECK(what.find("passphrase does not match") != std::string::npos);
     CHECK(what.find("wrong horse") == std::string::npos);
-    auto [code2, what2] = thrown([&] { parse_secure_ring(doc, "ring.json"); });
+    const auto code2 = thrown_code([&] { parse_secure_ring(doc, "ring.json"); }, &what2);
     CHECK(code2 == errc::invalid_key);
     CHECK(what2.find("none was given") != std::string::npos);
     passphrase_params bad = params;
     bad.opslimit = 0;
-    CHECK(thrown([&] { passphrase_master::derive("x", bad); }).first == errc::invalid_key);
+    CHECK(thrown_code([&] { passphrase_master::derive("x", bad); }) == errc::invalid_key);
   }
 
   TEST_CASE("ring files: errors name the place and never a secret") {
     secure_group g;
     const std::string seed = g.seeds.at("publisher");
     auto parse = [&](nlohmann::json doc) {
-      return thrown([&] { parse_secure_ring(doc.dump(), "ring.json"); });
+      std::string what;
+      const auto code = thrown_code([&] { parse_secure_ring(doc.dump(), "ring.json"); }, &what);
+      return std::pair(code, what);
     };
     nlohmann::json base = {{"version", 2},
                            {"identity", {{"name", "publisher"}, {"seed", seed}}},
@@ -246,7 +240,7 @@ TEST_SUITE("codec.secure_ring") {
     CHECK(ring.cryptobox().find("com.interop.x") != nullptr);
     CHECK(ring.secure_prefixes().empty());
     ::chmod(path.c_str(), 0640);
-    CHECK(thrown([&] { load_secure_ring(path); }).first == boost::system::errc::permission_denied);
+    CHECK(thrown_code([&] { load_secure_ring(path); }) == boost::system::errc::permission_denied);
     CHECK_NOTHROW(load_secure_ring(path, permission_check::skip));
   }
 }

@@ -7,6 +7,8 @@
 #include <wampbox/codec/secure_ring.hpp>
 #include <wampbox/error.hpp>
 
+#include "codec_test_util.hpp"
+
 #include <doctest/doctest.h>
 #include <sodium.h>
 
@@ -16,18 +18,6 @@
 #include <string>
 
 namespace wampbox::codec::test {
-
-/// The errc of the payload_error `f` throws, or nullopt when it throws nothing.
-template <class F>
-std::optional<errc> refusal(F&& f) {
-  try {
-    f();
-  } catch (const payload_error& e) {
-    REQUIRE(e.code().category() == wampbox_category());
-    return static_cast<errc>(e.code().value());
-  }
-  return std::nullopt;
-}
 
 inline constexpr std::int64_t start_ms = 1'800'000'000'000;  // 2027-01-15
 
