@@ -384,7 +384,8 @@ void secure_codec::open(payload_kind kind, std::string_view uri, std::string_vie
 
   // 6. The call binding.
   const unsigned char* binding = box.data() + off_binding;
-  if (answer && hex_of(binding, binding_size) != call.binding)
+  std::string binding_hex = hex_of(binding, binding_size);  // kept: `box` goes before the end
+  if (answer && binding_hex != call.binding)
     refuse(errc::binding_mismatch, "secure answer belongs to another call");
   if (kind == payload_kind::event &&
       std::any_of(binding, binding + binding_size, [](unsigned char b) { return b != 0; })) {
@@ -418,11 +419,11 @@ void secure_codec::open(payload_kind kind, std::string_view uri, std::string_vie
   remember(sender_id, stream, sequence, time);
   data.args = std::move(inner[0]);
   data.kwargs = std::move(inner[1]);
-  data.opaque.reset();
+  data.opaque.reset();  // `box` and what points into it are gone from here on
   call.encrypted = true;
   call.sender = payload_sender{
       sender->name, detail::to_base64(sender->public_key.data(), sender->public_key.size())};
-  if (kind == payload_kind::invocation) call.binding = hex_of(binding, binding_size);
+  if (kind == payload_kind::invocation) call.binding = std::move(binding_hex);
 }
 
 bool secure_codec::fresh(const short_id& sender, std::uint64_t stream, std::uint64_t seq,
