@@ -215,7 +215,9 @@ int add_key(const ring_options& o, std::ostream& out) {
         codec::load_secure_ring(o.file, codec::permission_check::enforce, passphrase());
     ids.push_back(codec::to_hex(ring.entry(o.prefix)->keys().back().key.id()));
   }
-  print(out, {{"prefix", o.prefix}, {"added", ids}, {"valid_from", valid_from}});
+  json added = {{"prefix", o.prefix}, {"added", ids}};
+  if (o.import_from.empty()) added["valid_from"] = valid_from;  // imported keys keep their own
+  print(out, added);
   return exit_ok;
 }
 
