@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -95,16 +96,15 @@ limits measure_limits(std::size_t inner_size) {
     crypto_generichash_update(&st, ct.data(), ct.size());
     crypto_generichash_final(&st, message + 16, 32);
   };
-  limits l;
-  l.seal = rate([&] {
+  auto seal = [&] {
     randombytes_buf(nonce, sizeof nonce);
     crypto_aead_xchacha20poly1305_ietf_encrypt(ct.data(), nullptr, plain.data(), plain.size(),
                                                ad.data(), ad.size(), nullptr, nonce, k.secret());
     digest();
     crypto_sign_detached(signature.data(), nullptr, message, sizeof message, id.secret_key());
     sink = signature[0];
-  });
-  l.open = rate([&] {
+  };
+  auto open = [&] {
     digest();
     const int verified = crypto_sign_verify_detached(signature.data(), message, sizeof message,
                                                      id.public_key().data());
@@ -112,8 +112,10 @@ limits measure_limits(std::size_t inner_size) {
         opened.data(), nullptr, nullptr, ct.data(), ct.size(), ad.data(), ad.size(), nonce,
         k.secret());
     sink = static_cast<std::size_t>(verified + decrypted);
-  });
-  return l;
+  };
+  // The best of two runs: the first cell of a payload size also pays for warming the CPU up, and
+  // a limit measured low would flatter the codec.
+  return {std::max(rate(seal), rate(seal)), std::max(rate(open), rate(open))};
 }
 
 }  // namespace
