@@ -1,6 +1,5 @@
 // Shared helpers of the secure-mode tests: a group of peers with identities and a group key, a
-// settable clock, and the payload layout of docs/secure-mode.md written out independently of
-// the codec (to forge and re-sign payloads as a key holder could).
+// settable clock, sealing and opening (the layout itself: secure_layout.hpp).
 #pragma once
 
 #include <wampbox/codec/secure_codec.hpp>
@@ -8,6 +7,7 @@
 #include <wampbox/error.hpp>
 
 #include "codec_test_util.hpp"
+#include "secure_layout.hpp"
 
 #include <doctest/doctest.h>
 #include <sodium.h>
@@ -96,37 +96,6 @@ inline wire::payload open(secure_codec& codec, payload_kind kind, const std::str
   wire::payload data = s.data;
   codec.decode(kind, uri, s.options, data, call);
   return data;
-}
-
-// ---------------------------------------------------------------- the layout, written out
-
-inline constexpr std::size_t header_size = 84, signature_size = 64;
-
-/// Re-signs `box` (after a test changed its header or ciphertext) as the holder of `signer`
-/// would: BLAKE2b-256 over header ‖ context ‖ ciphertext, signed with the label.
-inline void resign(bytes& box, const identity_key& signer, const std::string& uri,
-                   const std::string& error_uri = "") {
-  short_id key_id;
-  std::copy_n(box.begin() + 4, 8, key_id.begin());
-  std::string ad(reinterpret_cast<const char*>(box.data()), header_size);
-  for (const std::string& field : {std::string("wampbox-sec1"), std::string("x_wampbox_v1"),
-                                   std::string("msgpack"), to_hex(key_id), uri, error_uri}) {
-    const auto n = static_cast<std::uint32_t>(field.size());
-    for (int shift = 24; shift >= 0; shift -= 8) ad += static_cast<char>((n >> shift) & 0xff);
-    ad += field;
-  }
-  const std::size_t ct_end = box.size() - signature_size;
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, 32);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(ad.data()), ad.size());
-  crypto_generichash_update(&st, box.data() + header_size, ct_end - header_size);
-  std::string message = "wampbox-sec1 sig";
-  unsigned char digest[32];
-  crypto_generichash_final(&st, digest, sizeof digest);
-  message.append(reinterpret_cast<const char*>(digest), sizeof digest);
-  crypto_sign_detached(box.data() + ct_end, nullptr,
-                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                       signer.secret_key());
 }
 
 }  // namespace wampbox::codec::test
