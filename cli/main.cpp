@@ -1,5 +1,6 @@
 // wampbox — command-line WAMP client: publish, subscribe, call, register, keygen.
 #include "commands.hpp"
+#include "ring.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -23,9 +24,10 @@ int main(int argc, char** argv) {
       "CA or a self-signed router).\n"
       "ARGs are parsed as JSON when they are valid JSON, else taken as strings.\n"
       "Binary values print as \"\\u0000\" + base64 (Autobahn's JSON convention).\n"
-      "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox) and\n"
-      "decrypted on receipt; the router only ever sees ciphertext. The key-ring file must not\n"
-      "be readable by group or others (chmod 600).\n"
+      "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox, or secure\n"
+      "mode for a ring made by `wampbox ring`) and decrypted on receipt; the router only ever\n"
+      "sees ciphertext. The key-ring file must not be readable by group or others (chmod 600);\n"
+      "a passphrase ring reads its passphrase from $WAMPBOX_PASSPHRASE.\n"
       "Exit codes: 0 success, 1 usage, 2 WAMP error from the call, 3 cannot connect,\n"
       "4 join refused (ABORT), 5 other failure (timeout: no answer within --timeout,\n"
       "encryption, lost connection).");
@@ -81,6 +83,9 @@ int main(int argc, char** argv) {
   keygen->add_option("--out", keygen_opts.out_file,
                      "write to this new file with mode 0600 instead of stdout");
 
+  ring_options ring_opts;
+  auto* ring = add_ring_command(app, ring_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
   }
 
   if (keygen->parsed()) return run_keygen(keygen_opts, std::cout);
+  if (ring->parsed()) return run_ring(ring_opts, std::cout);
   for (auto* sub : {publish, call})
     if (sub->parsed()) opts.args = sub->remaining();
   command cmd = publish->parsed()     ? command::publish

@@ -45,6 +45,12 @@ class category final : public boost::system::error_category {
       case errc::replayed_payload: return "replayed or stale encrypted payload";
       case errc::invalid_payload: return "invalid decrypted payload";
       case errc::invalid_key: return "invalid key";
+      case errc::downgrade_refused: return "cryptobox payload refused on a URI in secure mode";
+      case errc::key_retired: return "encrypted payload under a retired key";
+      case errc::unknown_sender: return "payload from a sender the key ring does not list";
+      case errc::sender_not_allowed: return "sender not allowed in this role on this URI";
+      case errc::signature_invalid:
+        return "sender signature does not verify (forged, altered or moved)";
     }
     return "unknown wampbox error";
   }
@@ -95,6 +101,11 @@ std::string payload_error::uri() const {
     case errc::unknown_encryption_serializer: return "wamp.error.encryption.unknown_serializer";
     case errc::binding_mismatch: return "wamp.error.encryption.binding_mismatch";
     case errc::replayed_payload: return "wamp.error.encryption.replay";
+    case errc::downgrade_refused: return "wamp.error.encryption.downgrade_refused";
+    case errc::key_retired: return "wamp.error.encryption.key_retired";
+    case errc::unknown_sender: return "wamp.error.encryption.unknown_sender";
+    case errc::sender_not_allowed: return "wamp.error.encryption.sender_not_allowed";
+    case errc::signature_invalid: return "wamp.error.encryption.signature_invalid";
     default: return "wamp.error.encryption.invalid_payload";
   }
 }

@@ -53,6 +53,12 @@ enum class errc {
   replayed_payload,               ///< a payload (nonce) already seen, or too old
   invalid_payload,                ///< decrypted bytes are not a valid inner payload
   invalid_key,                    ///< a key is malformed (length, encoding)
+  // secure mode (x_wampbox_v1, docs/secure-mode.md)
+  downgrade_refused,   ///< a cryptobox payload arrived on a URI in secure mode
+  key_retired,         ///< the payload's key is known but retired
+  unknown_sender,      ///< the payload's sender is not in the key ring for this URI
+  sender_not_allowed,  ///< the sender is listed, but not for this role (publish, call, answer)
+  signature_invalid,   ///< the sender's signature does not verify (forged, altered or moved)
 };
 
 /// The error category of `wampbox::errc`.

@@ -1,6 +1,7 @@
 #include <wampbox/codec/key_ring.hpp>
 
 #include "../private_file.hpp"
+#include "ring_file.hpp"
 #include "sodium_util.hpp"
 
 #include <wampbox/error.hpp>
@@ -278,13 +279,23 @@ void key_ring::put(std::string prefix, entry e) {
 }
 
 const key_ring::entry* key_ring::find(std::string_view uri) const noexcept {
+  return lookup(uri).first;
+}
+
+std::optional<std::size_t> key_ring::match_length(std::string_view uri) const noexcept {
+  const auto [e, len] = lookup(uri);
+  return e != nullptr ? std::optional(len) : std::nullopt;
+}
+
+std::pair<const key_ring::entry*, std::size_t> key_ring::lookup(
+    std::string_view uri) const noexcept {
   // Only lengths that some prefix has are tried, longest first: few map lookups per URI.
   for (std::size_t len : prefix_lengths_) {
     if (len > uri.size()) continue;
     auto it = entries_.find(uri.substr(0, len));
-    if (it != entries_.end()) return &it->second;
+    if (it != entries_.end()) return {&it->second, len};
   }
-  return nullptr;
+  return {nullptr, 0};
 }
 
 namespace {
@@ -292,7 +303,10 @@ namespace {
 constexpr std::array<const char*, 4> key_fields = {"originator_priv", "originator_pub",
                                                    "responder_priv", "responder_pub"};
 
-/// Wipes every private-key string of a parsed key-ring document.
+}  // namespace
+
+namespace detail {
+
 void wipe_private_fields(nlohmann::json& doc) noexcept {
   if (!doc.is_object()) return;
   for (auto& [prefix, spec] : doc.items()) {
@@ -304,7 +318,7 @@ void wipe_private_fields(nlohmann::json& doc) noexcept {
   }
 }
 
-key_ring build_ring(const nlohmann::json& doc, std::string_view source) {
+key_ring build_key_ring(const nlohmann::json& doc, std::string_view source) {
   auto fail = [&](const std::string& where, const std::string& why) -> error {
     return error(errc::invalid_key, std::string(source) + ": " + where + why);
   };
@@ -356,33 +370,39 @@ key_ring build_ring(const nlohmann::json& doc, std::string_view source) {
   return ring;
 }
 
-}  // namespace
-
-key_ring parse_key_ring(std::string_view json_text, std::string_view source) {
-  nlohmann::json doc;
+nlohmann::json parse_secret_json(std::string_view json_text, std::string_view source) {
   try {
-    doc = nlohmann::json::parse(json_text);
+    return nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
     // e.what() quotes the input near the error, which may be key material: give the offset only.
     throw error(errc::invalid_key, std::string(source) + ": not valid JSON (error at byte " +
                                        std::to_string(e.byte) + ")");
   }
+}
+
+std::string read_secret_file(const std::filesystem::path& path, permission_check check) {
+  return wampbox::detail::read_private_file(path, "key ring file",
+                                            check == permission_check::enforce);
+}
+
+}  // namespace detail
+
+key_ring parse_key_ring(std::string_view json_text, std::string_view source) {
+  nlohmann::json doc = detail::parse_secret_json(json_text, source);
   try {
-    key_ring ring = build_ring(doc, source);
-    wipe_private_fields(doc);
+    key_ring ring = detail::build_key_ring(doc, source);
+    detail::wipe_private_fields(doc);
     return ring;
   } catch (...) {
-    wipe_private_fields(doc);
+    detail::wipe_private_fields(doc);
     throw;
   }
 }
 
 key_ring load_key_ring(const std::filesystem::path& path, permission_check check) {
-  const std::string name = path.string();
-  std::string text =
-      wampbox::detail::read_private_file(path, "key ring file", check == permission_check::enforce);
+  std::string text = detail::read_secret_file(path, check);
   try {
-    key_ring ring = parse_key_ring(text, name);
+    key_ring ring = parse_key_ring(text, path.string());
     detail::wipe(text);
     return ring;
   } catch (...) {

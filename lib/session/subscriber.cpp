@@ -103,6 +103,7 @@ void session_impl::on_event(wire::event_message& m) {
     return report_event_error(ev.topic, std::current_exception());
   }
   ev.encrypted = context.encrypted;
+  ev.sender = std::move(context.sender);
   ev.args = std::move(m.data.args);
   ev.kwargs = std::move(m.data.kwargs);
   ev.subscription = m.subscription;

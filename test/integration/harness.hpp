@@ -73,6 +73,20 @@ void run(Factory&& make, std::chrono::seconds deadline = 20s) {
   if (failure) std::rethrow_exception(failure);
 }
 
+/// Runs `body(endpoint)` for every endpoint as its own subcase.
+template <typename Body>
+void each_endpoint(Body body) {
+  for (const auto& ep : endpoints()) {
+    SUBCASE(ep.name().c_str()) {
+      run([&] { return body(ep); });
+    }
+  }
+}
+
+/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
+/// inside coroutines, so the tests write their values as JSON.
+inline value J(const char* json) { return wire::read_json(json); }
+
 /// Connects and joins realm1 on an endpoint.
 inline asio::awaitable<void> open(session& s, const endpoint& ep,
                                   std::size_t max_message_size = 16 * 1024 * 1024) {

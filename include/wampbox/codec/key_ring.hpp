@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace wampbox::codec {
@@ -127,11 +128,17 @@ class WAMPBOX_API key_ring {
   /// or nullptr when no prefix matches.
   const entry* find(std::string_view uri) const noexcept;
 
+  /// The length of the prefix `find` picks for `uri`, or nullopt when no prefix matches (a
+  /// secure_ring compares it with its secure prefixes).
+  std::optional<std::size_t> match_length(std::string_view uri) const noexcept;
+
   /// Number of prefixes (the default included).
   std::size_t size() const noexcept { return entries_.size(); }
 
  private:
   void put(std::string prefix, entry e);
+  /// The entry of the longest matching prefix and that prefix's length; {nullptr, 0} if none.
+  std::pair<const entry*, std::size_t> lookup(std::string_view uri) const noexcept;
 
   std::map<std::string, entry, std::less<>> entries_;
   std::vector<std::size_t> prefix_lengths_;  // distinct prefix lengths, longest first

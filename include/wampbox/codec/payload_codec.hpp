@@ -7,8 +7,10 @@
 
 #include <wampbox/export.hpp>
 
+#include <wampbox/codec/payload_sender.hpp>
 #include <wampbox/wire/message.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +37,12 @@ struct call_context {
   /// matching subscription (say an exact and a prefix one) as its own EVENT with this id and the
   /// same payload, which a codec's replay check must let through.
   wire::id publication = 0;
+  /// The called procedure, kept by codecs that key a call's ERROR by its procedure rather than
+  /// by the error URI (secure mode): set by the codec on CALL (encode) and INVOCATION (decode).
+  std::string procedure = {};
+  /// Set by `decode` when the codec authenticated the payload's sender (secure mode); the
+  /// session hands it to the application (event, invocation, call_result).
+  std::optional<payload_sender> sender = std::nullopt;
 };
 
 /// The payload hook. Implementations throw `wampbox::payload_error` to refuse a payload; the

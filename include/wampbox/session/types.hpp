@@ -2,6 +2,7 @@
 #pragma once
 
 #include <wampbox/auth/authenticator.hpp>
+#include <wampbox/codec/payload_sender.hpp>
 #include <wampbox/wire/message.hpp>
 
 #include <chrono>
@@ -79,6 +80,8 @@ struct call_result {
   value kwargs = nullptr;           ///< keyword results/arguments (object) or null
   value details = value::object();  ///< RESULT.Details (incoming) or YIELD.Options (outgoing)
   bool encrypted = false;           ///< the payload travelled end-to-end encrypted (incoming only)
+  /// The authenticated sender (the callee), in secure mode only (incoming only).
+  std::optional<codec::payload_sender> sender = std::nullopt;
 };
 
 /// What CANCEL asks of the router when a call is canceled (WAMP call canceling modes).
@@ -111,6 +114,8 @@ struct event {
   value kwargs = nullptr;     ///< keyword arguments (object) or null
   value details;              ///< EVENT.Details (publisher, topic, enc_* ...)
   bool encrypted = false;     ///< the payload travelled end-to-end encrypted
+  /// The authenticated publisher, in secure mode only (the router's `publisher` detail is not).
+  std::optional<codec::payload_sender> sender = std::nullopt;
 };
 
 /// An INVOCATION delivered to a callee.
@@ -122,6 +127,8 @@ struct invocation {
   value kwargs = nullptr;     ///< keyword arguments (object) or null
   value details;              ///< INVOCATION.Details (caller, receive_progress, enc_* ...)
   bool encrypted = false;     ///< the payload travelled end-to-end encrypted
+  /// The authenticated caller, in secure mode only (the router's `caller` detail is not).
+  std::optional<codec::payload_sender> sender = std::nullopt;
 };
 
 /// Handle of an active subscription (pass it to async_unsubscribe).

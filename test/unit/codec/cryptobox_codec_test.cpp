@@ -21,18 +21,6 @@ using pk = payload_kind;
 
 namespace {
 
-/// The errc of the payload_error `f` throws, or nullopt when it throws nothing.
-template <class F>
-std::optional<errc> payload_errc(F&& f) {
-  try {
-    f();
-  } catch (const payload_error& e) {
-    REQUIRE(e.code().category() == wampbox_category());
-    return static_cast<errc>(e.code().value());
-  }
-  return std::nullopt;
-}
-
 const std::string topic = "com.example.topic";
 const std::string proc = "com.example.proc";
 const std::string error_uri = "com.example.error.invalid";
