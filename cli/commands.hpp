@@ -1,8 +1,8 @@
 // wampbox CLI — the commands behind the argument parser.
 #pragma once
 
-#include "tls_options.hpp"
 #include "auth_options.hpp"
+#include "tls_options.hpp"
 
 #include <optional>
 #include <ostream>

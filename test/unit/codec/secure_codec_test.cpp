@@ -289,8 +289,8 @@ TEST_SUITE("codec.secure") {
           errc::replayed_payload);  // replayed later, within the time window
   }
 
-  TEST_CASE_FIXTURE(pubsub,
-                    "one publication through overlapping subscriptions: opened again, right after") {
+  TEST_CASE_FIXTURE(
+      pubsub, "one publication through overlapping subscriptions: opened again, right after") {
     const sealed first = seal(*pub, pk::publish, topic, ctx);
     const sealed second = seal(*pub, pk::publish, topic, ctx);
     auto deliver = [&](const sealed& event, wire::id publication) {
@@ -302,7 +302,7 @@ TEST_SUITE("codec.secure") {
     CHECK(deliver(first, 7) == std::nullopt);  // the same publication, another subscription
     CHECK(deliver(first, 8) == errc::replayed_payload);  // under another publication id
     CHECK(deliver(second, 9) == std::nullopt);
-    CHECK(deliver(first, 7) == errc::replayed_payload);  // no longer the last event
+    CHECK(deliver(first, 7) == errc::replayed_payload);   // no longer the last event
     CHECK(deliver(second, 0) == errc::replayed_payload);  // publication id unknown
   }
 
