@@ -53,6 +53,7 @@
 // the io_context on 1 thread and on 2 threads, events/s and the ratio.
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wampbox.hpp>
+#include <wampbox/wire/serializer.hpp>
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>

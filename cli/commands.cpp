@@ -2,6 +2,7 @@
 
 #include <wampbox/codec/secure_codec.hpp>
 #include <wampbox/wampbox.hpp>
+#include <wampbox/wire/serializer.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -2,7 +2,7 @@
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wampbox.hpp>
 
-#include <boost/asio.hpp>
+#include <boost/asio/io_context.hpp>
 #include <iostream>
 
 namespace asio = boost::asio;

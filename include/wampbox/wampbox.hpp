@@ -1,4 +1,6 @@
-// wampbox — everything an application needs, in one include.
+// wampbox — everything an application needs, in one include. The WAMP messages and the
+// serializers (wire/message.hpp, wire/serializer.hpp: for custom transports and tools) are not
+// part of it: an application never needs them, and every translation unit would parse them.
 #pragma once
 
 #include <wampbox/auth/authenticator.hpp>
@@ -9,6 +11,6 @@
 #include <wampbox/session/types.hpp>
 #include <wampbox/transport/transport.hpp>
 #include <wampbox/version.hpp>
-#include <wampbox/wire/message.hpp>
-#include <wampbox/wire/serializer.hpp>
+#include <wampbox/wire/payload.hpp>
+#include <wampbox/wire/serializer_kind.hpp>
 #include <wampbox/wire/value.hpp>

@@ -12,6 +12,7 @@
 #include "requests.hpp"
 
 #include <wampbox/session/session.hpp>
+#include <wampbox/wire/serializer.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -4,6 +4,7 @@
 // non-zero on any failure.
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wampbox.hpp>
+#include <wampbox/wire/serializer.hpp>
 
 #include <cstdlib>
 #include <exception>

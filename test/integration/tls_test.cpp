@@ -6,6 +6,7 @@
 #include "router_process.hpp"
 
 #include <wampbox/codec/cryptobox_codec.hpp>
+#include <wampbox/wire/serializer.hpp>
 
 #include <optional>
 

@@ -8,7 +8,7 @@
 #include <wampbox/export.hpp>
 
 #include <wampbox/codec/payload_sender.hpp>
-#include <wampbox/wire/message.hpp>
+#include <wampbox/wire/payload.hpp>
 
 #include <optional>
 #include <string>

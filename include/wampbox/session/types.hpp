@@ -3,7 +3,7 @@
 
 #include <wampbox/auth/authenticator.hpp>
 #include <wampbox/codec/payload_sender.hpp>
-#include <wampbox/wire/message.hpp>
+#include <wampbox/wire/payload.hpp>
 
 #include <chrono>
 #include <functional>

@@ -6,7 +6,7 @@
 
 #include <wampbox/export.hpp>
 
-#include <wampbox/wire/serializer.hpp>
+#include <wampbox/wire/serializer_kind.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>

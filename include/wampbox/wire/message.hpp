@@ -7,6 +7,7 @@
 
 #include <wampbox/export.hpp>
 
+#include <wampbox/wire/payload.hpp>
 #include <wampbox/wire/value.hpp>
 
 #include <cstdint>
@@ -46,21 +47,6 @@ enum class message_type : std::uint8_t {
 
 /// Upper-case WAMP name of a message type ("PUBLISH"), or "UNKNOWN".
 WAMPBOX_API const char* message_name(message_type t) noexcept;
-
-/// WAMP ids (session, request, subscription, ...) are integers in [1, 2^53].
-using id = std::uint64_t;
-
-/// The application payload of PUBLISH/EVENT/CALL/INVOCATION/YIELD/RESULT/ERROR/ABORT.
-struct payload {
-  value args = nullptr;    ///< positional arguments: an array, or null when absent
-  value kwargs = nullptr;  ///< keyword arguments: an object, or null when absent
-  std::optional<bytes> opaque =
-      std::nullopt;  ///< payload transparency: the bare binary replacing both
-
-  /// True when neither arguments nor an opaque payload are present.
-  bool empty() const noexcept { return args.is_null() && kwargs.is_null() && !opaque; }
-  friend bool operator==(const payload&, const payload&) = default;
-};
 
 struct hello_message {
   std::string realm;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <wampbox/wampbox.hpp>
+#include <wampbox/wire/serializer.hpp>
 
 #include <doctest/doctest.h>
 #include <boost/asio/io_context.hpp>

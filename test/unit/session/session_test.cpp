@@ -3,6 +3,7 @@
 
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/codec/key_ring.hpp>
+#include <wampbox/wire/message.hpp>
 
 using namespace wampbox;
 using namespace wampbox::test;
