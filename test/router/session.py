@@ -9,18 +9,19 @@ from autobahn.wamp.exception import ApplicationError, TransportLost
 from broker import Broker
 from dealer import Dealer
 from ids import new_id
-from meta import SessionMetaApi
+from meta import MetaApi
 from routing import PROTOCOL_VIOLATION, ProtocolViolation
 from serializers import disclose_me_requested
 
 # the features Crossbar.io announces that this router implements
 _BROKER_FEATURES = role.RoleBrokerFeatures(
     publisher_identification=True, pattern_based_subscription=True, subscriber_blackwhite_listing=True,
-    publisher_exclusion=True, payload_transparency=True, payload_encryption_cryptobox=True)
+    publisher_exclusion=True, event_retention=True, session_meta_api=True, subscription_meta_api=True,
+    payload_transparency=True, payload_encryption_cryptobox=True)
 _DEALER_FEATURES = role.RoleDealerFeatures(
-    caller_identification=True, pattern_based_registration=True, shared_registration=False, session_meta_api=True,
-    call_canceling=True, progressive_call_results=True, payload_transparency=True,
-    payload_encryption_cryptobox=True)
+    caller_identification=True, pattern_based_registration=True, shared_registration=True, session_meta_api=True,
+    registration_meta_api=True, call_timeout=True, call_canceling=True, progressive_call_results=True,
+    payload_transparency=True, payload_encryption_cryptobox=True)
 
 _AUTHROLE = 'anonymous'
 _AUTHMETHOD = 'anonymous'
@@ -36,7 +37,7 @@ class Realm:
         self.broker = Broker(disclose_all)
         self.dealer = Dealer(disclose_all)
         self.sessions = {}
-        self.meta = SessionMetaApi(self)
+        self.meta = MetaApi(self)
 
     def join(self, session):
         """Admit a session; returns its new random session id."""
