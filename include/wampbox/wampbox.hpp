@@ -3,6 +3,7 @@
 
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/error.hpp>
+#include <wampbox/session/meta.hpp>
 #include <wampbox/session/session.hpp>
 #include <wampbox/session/types.hpp>
 #include <wampbox/transport/transport.hpp>

@@ -1,6 +1,7 @@
 // Integration-test harness: router URLs from the environment, coroutine runner with a deadline.
 #pragma once
 
+#include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wampbox.hpp>
 
 #include <doctest/doctest.h>
@@ -105,6 +106,65 @@ class latch {
 inline asio::awaitable<void> sleep(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   co_await t.async_wait(use_awaitable);
+}
+
+/// Runs `body(endpoint)` for every endpoint as its own subcase.
+template <typename Body>
+void each_endpoint(Body body) {
+  for (const auto& ep : endpoints()) {
+    SUBCASE(ep.name().c_str()) {
+      run([&] { return body(ep); });
+    }
+  }
+}
+
+/// True when the tests run against the project's test router, false against an external
+/// router (WAMPBOX_TEST_ROUTER, e.g. Crossbar.io).
+inline bool against_test_router() {
+  const char* external = std::getenv("WAMPBOX_TEST_ROUTER");
+  return external == nullptr || *external == '\0';
+}
+
+/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
+/// inside coroutines, so the tests write their values as JSON.
+inline value J(const char* json) { return wire::read_json(json); }
+
+/// A one-element array.
+inline value list_of(value v) {
+  value a = value::array();
+  a.push_back(std::move(v));
+  return a;
+}
+
+/// A call_result with these arguments.
+inline call_result make_result(value args, value kwargs = nullptr) {
+  call_result r;
+  r.args = std::move(args);
+  r.kwargs = std::move(kwargs);
+  return r;
+}
+
+/// A cryptobox codec that encrypts every URI starting with one of `prefixes` with one fixed test
+/// key (both roles; the originator private key of payload-encryption.md's test vectors) and
+/// leaves other URIs (e.g. the meta procedures) in plaintext. One per session: each has its own
+/// replay cache.
+inline std::shared_ptr<codec::payload_codec> shared_key_codec(
+    const std::vector<std::string>& prefixes) {
+  codec::key_ring ring;
+  for (const auto& prefix : prefixes)
+    ring.set_key(prefix, codec::key::from_private("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="));
+  return std::make_shared<codec::cryptobox_codec>(std::move(ring));
+}
+
+/// The error code an exception carries (a default code for anything else).
+inline boost::system::error_code code_of(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const error& x) {
+    return x.code();
+  } catch (...) {
+    return {};
+  }
 }
 
 /// A unique URI per test case, so runs against a shared router never interfere.

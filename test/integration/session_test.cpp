@@ -10,38 +10,6 @@
 using namespace wampbox;
 using namespace wampbox::test;
 
-namespace {
-
-/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
-/// inside coroutines, so the tests write their values as JSON.
-value J(const char* json) { return wire::read_json(json); }
-
-/// A one-element array.
-value list_of(value v) {
-  value a = value::array();
-  a.push_back(std::move(v));
-  return a;
-}
-
-call_result make_result(value args, value kwargs = nullptr) {
-  call_result r;
-  r.args = std::move(args);
-  r.kwargs = std::move(kwargs);
-  return r;
-}
-
-/// Runs `body(endpoint)` for every endpoint as its own subcase.
-template <typename Body>
-void each_endpoint(Body body) {
-  for (const auto& ep : endpoints()) {
-    SUBCASE(ep.name().c_str()) {
-      run([&] { return body(ep); });
-    }
-  }
-}
-
-}  // namespace
-
 TEST_CASE("join and leave") {
   each_endpoint([](endpoint ep) -> asio::awaitable<void> {
     session s(co_await asio::this_coro::executor);
