@@ -141,17 +141,3 @@ TEST_CASE("registration meta procedures") {
     }
   });
 }
-
-TEST_CASE("meta helpers refuse answers of the wrong shape") {
-  call_result r;
-  r.args = J(R"(["not a count"])");
-  CHECK_THROWS_AS(meta::convert::count(r), wampbox::error);
-  r.args = J(R"([{"id":1,"uri":"a","match":"sideways"}])");
-  CHECK_THROWS_AS(meta::convert::entry(r), wampbox::error);
-  r.args = J(R"([[1,"x"]])");
-  CHECK_THROWS_AS(meta::convert::ids(r), wampbox::error);
-  r.args = J(R"([{"authid":"x"}])");
-  CHECK_THROWS_AS(meta::convert::session(r), wampbox::error);
-  r.args = nullptr;
-  CHECK_FALSE(meta::convert::maybe_id(r).has_value());
-}

@@ -12,21 +12,26 @@ using namespace wampbox::test;
 
 namespace {
 
-/// A callee that holds every invocation of one procedure unanswered and records interruptions,
-/// plus a "ping" procedure on the same session: once a ping was answered, every INTERRUPT the
-/// router sent before that call has arrived (one connection, in order).
-struct holding_callee {
-  explicit holding_callee(asio::any_io_executor ex) : s(ex), invoked(ex) {}
-  session s;
+/// A caller, and a callee that holds every invocation of one procedure unanswered and records
+/// interruptions, plus a "ping" procedure on the callee's session: once a ping was answered,
+/// every INTERRUPT the router sent before that call has arrived (one connection, in order).
+struct call_rig {
+  explicit call_rig(asio::any_io_executor ex) : caller(ex), callee(ex), invoked(ex) {}
+  session caller;
+  session callee;
+  std::string procedure;
   std::vector<responder> held;
   std::vector<invocation> invocations;
   int interrupts_seen = 0;  ///< on_interrupt callbacks run
   latch invoked;
   std::string ping_uri;
 
-  asio::awaitable<void> start(const endpoint& ep, const std::string& procedure) {
-    co_await open(s, ep);
-    co_await s.async_register(
+  /// Joins both sessions and registers a new procedure named after `base`.
+  asio::awaitable<void> start(const endpoint& ep, const std::string& base) {
+    co_await open(caller, ep);
+    co_await open(callee, ep);
+    procedure = unique_uri(base);
+    co_await callee.async_register(
         procedure,
         [this](invocation inv, responder r) {
           r.on_interrupt([this] { ++interrupts_seen; });
@@ -36,27 +41,25 @@ struct holding_callee {
         },
         {}, use_awaitable);
     ping_uri = procedure + ".ping";
-    co_await s.async_register(
+    co_await callee.async_register(
         ping_uri, [](const invocation&) { return call_result{}; }, {}, use_awaitable);
   }
 };
 
 /// Starts a call that is canceled through its cancellation slot; returns the failure it
 /// completed with.
-asio::awaitable<std::exception_ptr> call_and_cancel(session& caller, holding_callee& callee,
-                                                    const std::string& procedure,
-                                                    call_options options) {
+asio::awaitable<std::exception_ptr> call_and_cancel(call_rig& rig, call_options options) {
   auto ex = co_await asio::this_coro::executor;
   asio::cancellation_signal cancel;
   latch done(ex);
   std::exception_ptr outcome;
-  caller.async_call(
-      procedure, nullptr, nullptr, std::move(options),
+  rig.caller.async_call(
+      rig.procedure, nullptr, nullptr, std::move(options),
       asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, call_result) {
         outcome = e;
         done.notify();
       }));
-  co_await callee.invoked.wait();
+  co_await rig.invoked.wait();
   cancel.emit(asio::cancellation_type::terminal);
   co_await done.wait();
   co_return outcome;
@@ -75,82 +78,73 @@ invocation_handler answer_with(std::size_t i) {
 TEST_CASE("cancel modes: skip leaves the callee alone, kill and killnowait interrupt it") {
   each_endpoint([](endpoint ep) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
-    session caller(ex);
-    co_await open(caller, ep);
     for (auto mode : {cancel_mode::skip, cancel_mode::kill, cancel_mode::killnowait}) {
-      holding_callee callee(ex);
-      const auto procedure = unique_uri("com.example.cancel");
-      co_await callee.start(ep, procedure);
+      call_rig rig(ex);
+      co_await rig.start(ep, "com.example.cancel");
       call_options options;
       options.cancel_mode = mode;
-      auto outcome = co_await call_and_cancel(caller, callee, procedure, options);
+      auto outcome = co_await call_and_cancel(rig, options);
       REQUIRE(outcome);
       CHECK(code_of(outcome) == asio::error::operation_aborted);
       // Anything after CANCEL: once this call went through, an INTERRUPT would have arrived.
-      co_await caller.async_call(callee.ping_uri, nullptr, nullptr, {}, use_awaitable);
+      co_await rig.caller.async_call(rig.ping_uri, nullptr, nullptr, {}, use_awaitable);
       co_await sleep(50ms);
-      REQUIRE(callee.held.size() == 1);
+      REQUIRE(rig.held.size() == 1);
       const bool interrupted = mode != cancel_mode::skip;
-      CHECK(callee.held[0].interrupted() == interrupted);
-      CHECK(callee.interrupts_seen == (interrupted ? 1 : 0));
-      if (!interrupted) callee.held[0].yield();  // nobody waits for it: the router drops it
-      co_await callee.s.async_leave("wamp.close.normal", use_awaitable);
+      CHECK(rig.held[0].interrupted() == interrupted);
+      CHECK(rig.interrupts_seen == (interrupted ? 1 : 0));
+      if (!interrupted) rig.held[0].yield();  // nobody waits for it: the router drops it
+      co_await rig.callee.async_leave("wamp.close.normal", use_awaitable);
     }
   });
 }
 
 TEST_CASE("router-side call timeout: the caller gets wamp.error.canceled, the handler is told") {
   each_endpoint([](endpoint ep) -> asio::awaitable<void> {
-    auto ex = co_await asio::this_coro::executor;
-    session caller(ex);
-    co_await open(caller, ep);
-    holding_callee callee(ex);
-    const auto procedure = unique_uri("com.example.timeout");
-    co_await callee.start(ep, procedure);
+    call_rig rig(co_await asio::this_coro::executor);
+    co_await rig.start(ep, "com.example.timeout");
     call_options options;
     options.timeout = 300ms;
     try {
-      co_await caller.async_call(procedure, nullptr, nullptr, options, use_awaitable);
+      co_await rig.caller.async_call(rig.procedure, nullptr, nullptr, options, use_awaitable);
       FAIL("a call past its router-side timeout succeeded");
     } catch (const wamp_error& e) {
       CHECK(e.uri() == "wamp.error.canceled");
     }
-    REQUIRE(callee.invocations.size() == 1);
-    CHECK(callee.invocations[0].timeout == 300ms);
-    for (int i = 0; i < 50 && callee.interrupts_seen == 0; ++i) co_await sleep(20ms);
-    CHECK(callee.held[0].interrupted());
-    CHECK(callee.interrupts_seen == 1);
+    REQUIRE(rig.invocations.size() == 1);
+    CHECK(rig.invocations[0].timeout == 300ms);
+    for (int i = 0; i < 50 && rig.interrupts_seen == 0; ++i) co_await sleep(20ms);
+    CHECK(rig.held[0].interrupted());
+    CHECK(rig.interrupts_seen == 1);
   });
 }
 
 TEST_CASE("client deadline: the call completes with timed_out and cancels at the router") {
   each_endpoint([](endpoint ep) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
-    session caller(ex);
-    co_await open(caller, ep);
-    holding_callee callee(ex);
-    const auto procedure = unique_uri("com.example.deadline");
-    co_await callee.start(ep, procedure);
+    call_rig rig(ex);
+    co_await rig.start(ep, "com.example.deadline");
+    auto& caller = rig.caller;
     call_options options;
     options.deadline = 200ms;
     options.cancel_mode = cancel_mode::killnowait;
     try {
-      co_await caller.async_call(procedure, nullptr, nullptr, options, use_awaitable);
+      co_await caller.async_call(rig.procedure, nullptr, nullptr, options, use_awaitable);
       FAIL("a call past its deadline succeeded");
     } catch (const error& e) {
       CHECK(e.code() == asio::error::timed_out);
       CHECK(std::string(e.what()).find("200 ms") != std::string::npos);
     }
-    co_await caller.async_call(callee.ping_uri, nullptr, nullptr, {}, use_awaitable);
+    co_await caller.async_call(rig.ping_uri, nullptr, nullptr, {}, use_awaitable);
     co_await sleep(50ms);
-    CHECK(callee.held[0].interrupted());
+    CHECK(rig.held[0].interrupted());
     // The session timeout does not shorten a call's own longer deadline.
     caller.set_timeout(100ms);
     call_options patient;
     patient.deadline = 2000ms;
     asio::steady_timer answer_later(ex, 300ms);
-    answer_later.async_wait([&](boost::system::error_code) { callee.held.back().yield(); });
-    co_await caller.async_call(procedure, nullptr, nullptr, patient, use_awaitable);
+    answer_later.async_wait([&](boost::system::error_code) { rig.held.back().yield(); });
+    co_await caller.async_call(rig.procedure, nullptr, nullptr, patient, use_awaitable);
   });
 }
 

@@ -128,7 +128,7 @@ class responder {
   /// True once the router sent INTERRUPT (the call was canceled, or its router-side timeout
   /// passed) or the session ended; answers are then dropped.
   bool interrupted() const noexcept;
-  /// Runs `handler` once on the session's executor when the invocation is interrupted (at once
+  /// Runs `handler` once on the session's executor when the invocation is interrupted (right away
   /// if it already was), so a long-running handler can stop its work. The session has then
   /// already answered the router (ERROR wamp.error.canceled). Not run when the session object
   /// is destroyed. A later call replaces an earlier handler.
