@@ -7,7 +7,7 @@ each progressive result as it arrives; publish exclusion/eligibility, --retain w
 as documented); an unacknowledged publish whose router goes away reports failure. The other peers
 are raw RawSocket clients (test/router/raw_wamp_client.py), so they work against Crossbar.io too.
 
-usage: cli_profile_test.py PATH/TO/wampbox   (WAMPBOX_ROUTER_URLS names the router)
+usage: cli_profile_test.py PATH/TO/wampbox [unittest options]   (WAMPBOX_ROUTER_URLS names the router)
 """
 
 import json
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -241,6 +242,26 @@ class Exec(unittest.TestCase):
         text = wampbox('call', base + '.text', check=EXIT_WAMP_ERROR)
         self.assertIn('not JSON', text.stderr)
 
+    def test_interrupted_call_stops_the_command(self):
+        """A call canceled by the caller's --timeout (CANCEL, so INTERRUPT at the callee) sends the
+        command SIGTERM; the callee goes on answering."""
+        procedure = unique('com.example.cli.slow')
+        with tempfile.TemporaryDirectory() as tmp:
+            pidfile = os.path.join(tmp, 'pid')
+            self._callee(procedure, 'if [ -e {0} ]; then echo 7; else echo $$ > {0}; exec sleep 60; fi'.format(pidfile))
+            wampbox('call', procedure, '--timeout', '1', check=EXIT_FAILURE)
+            with open(pidfile) as f:
+                pid = int(f.read())
+            for _ in range(100):
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                self.fail('the command of the interrupted call is still running')
+            self.assertEqual(json.loads(wampbox('call', procedure, check=0).stdout)['args'], [7])
+
     def test_encrypted_call_answered_by_a_command(self):
         base = unique('com.example.cli.sealed')
         with tempfile.TemporaryDirectory() as tmp:
@@ -293,7 +314,7 @@ class RouterGoneBeforeGoodbye(unittest.TestCase):
 
 
 if __name__ == '__main__':
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
     WAMPBOX = sys.argv.pop(1)
     if not URLS:

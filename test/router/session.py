@@ -2,6 +2,7 @@
 
 import itertools
 
+from autobahn.exception import Disconnected
 from autobahn.util import generate_serial_number
 from autobahn.wamp import message, role
 from autobahn.wamp.exception import ApplicationError, TransportLost
@@ -106,7 +107,13 @@ class RouterSession:
         if self.transport is None or not self.transport.isOpen():
             return
         self._log.log('tx', self, msg)
-        self.transport.send(msg)
+        try:
+            self.transport.send(msg)
+        except Disconnected:
+            # a WebSocket in its closing handshake is still "open" but refuses to send; raised here,
+            # it would end the connection of the peer whose message caused the send (e.g. a callee
+            # answering a call whose caller just went away), as Crossbar.io does not
+            pass
 
     def end(self, msg=None):
         """Send a final ABORT or GOODBYE (if given), leave the realm and close the transport."""
