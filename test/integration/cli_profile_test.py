@@ -52,7 +52,7 @@ def wampbox(*argv, url=None, check=None, **kwargs):
 
 
 class Background:
-    """A CLI process whose stdout lines are read one at a time, and whose stderr tells when it is ready."""
+    """A long-running CLI command (register), started once its first stderr line says it is ready."""
 
     def __init__(self, *argv, ready):
         self.process = subprocess.Popen([WAMPBOX] + list(argv) + ['--url', URLS[0]], stdin=subprocess.DEVNULL,
@@ -60,17 +60,9 @@ class Background:
         line = self.process.stderr.readline()
         assert line.startswith(ready), line + self.process.stderr.read()
 
-    def line(self):
-        return json.loads(self.process.stdout.readline())
-
-    def finish(self):
-        try:
-            return self.process.wait(TIMEOUT)
-        finally:
-            self.process.kill()
-            self.process.wait()
-            self.process.stdout.close()
-            self.process.stderr.close()
+    def stop(self):
+        self.process.terminate()
+        self.process.communicate(timeout=TIMEOUT)
 
 
 def raw_client():
@@ -215,8 +207,7 @@ class Exec(unittest.TestCase):
 
     def _callee(self, procedure, command, *options):
         callee = Background('register', procedure, '--exec', command, *options, ready='registered')
-        self.addCleanup(callee.finish)
-        self.addCleanup(callee.process.terminate)
+        self.addCleanup(callee.stop)
         return callee
 
     def test_plain_and_pattern_calls(self):

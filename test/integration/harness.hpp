@@ -156,17 +156,6 @@ inline std::shared_ptr<codec::payload_codec> shared_key_codec(
   return std::make_shared<codec::cryptobox_codec>(std::move(ring));
 }
 
-/// The error code an exception carries (a default code for anything else).
-inline boost::system::error_code code_of(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const error& x) {
-    return x.code();
-  } catch (...) {
-    return {};
-  }
-}
-
 /// A unique URI per test case, so runs against a shared router never interfere.
 inline std::string unique_uri(const std::string& base) {
   static unsigned counter = 0;
