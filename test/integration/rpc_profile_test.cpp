@@ -145,10 +145,20 @@ TEST_CASE("client deadline: the call completes with timed_out and cancels at the
     // The session timeout does not shorten a call's own longer deadline.
     caller.set_timeout(100ms);
     call_options patient;
-    patient.deadline = 2000ms;
-    asio::steady_timer answer_later(ex, 300ms);
-    answer_later.async_wait([&](boost::system::error_code) { rig.held.back().yield(); });
-    co_await caller.async_call(rig.procedure, nullptr, nullptr, patient, use_awaitable);
+    patient.deadline = 5000ms;
+    latch answered(ex);
+    std::exception_ptr outcome;
+    caller.async_call(rig.procedure, nullptr, nullptr, patient,
+                      [&](std::exception_ptr e, call_result) {
+                        outcome = e;
+                        answered.notify();
+                      });
+    for (int i = 0; i < 250 && rig.held.size() < 2; ++i) co_await sleep(20ms);
+    REQUIRE(rig.held.size() == 2);
+    co_await sleep(300ms);  // past the session's timeout
+    rig.held.back().yield();
+    co_await answered.wait(5000ms);
+    CHECK_FALSE(outcome);
   });
 }
 
