@@ -131,7 +131,8 @@ class responder {
   /// Runs `handler` once on the session's executor when the invocation is interrupted (right away
   /// if it already was), so a long-running handler can stop its work. The session has then
   /// already answered the router (ERROR wamp.error.canceled). Not run when the session object
-  /// is destroyed. A later call replaces an earlier handler.
+  /// is destroyed. A later call replaces an earlier handler. The handler is dropped once the
+  /// invocation is answered; a responder it holds keeps the invocation alive until then.
   void on_interrupt(std::function<void()> handler);
   /// True once a final answer (yield or error) was handed over.
   bool answered() const noexcept;
