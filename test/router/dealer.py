@@ -84,8 +84,9 @@ class Dealer:
                                        ["register for already registered procedure '{}'".format(msg.procedure)]))
             return
         if entry is not None and entry.invoke != msg.invoke:
+            conflict = ApplicationError.PROCEDURE_EXISTS_INVOCATION_POLICY_CONFLICT
             session.send(message.Error(
-                message.Register.MESSAGE_TYPE, msg.request, ApplicationError.PROCEDURE_EXISTS_INVOCATION_POLICY_CONFLICT,
+                message.Register.MESSAGE_TYPE, msg.request, conflict,
                 ["register for already registered procedure '{}' with conflicting invocation policy (has {} and {} "
                  "was requested)".format(msg.procedure, entry.invoke, msg.invoke)]))
             return

@@ -72,7 +72,8 @@ class _EntryApi:
     def _entry(self, entry_id):
         entry = self._entries().by_id(entry_id) if isinstance(entry_id, int) else None
         if entry is None or is_reserved(entry.uri):
-            raise _ServiceError(self._no_such, 'no {} with ID {} exists on this {}'.format(self._what, entry_id, self._where))
+            raise _ServiceError(self._no_such,
+                                'no {} with ID {} exists on this {}'.format(self._what, entry_id, self._where))
         return entry
 
     def list(self, session_id=None):

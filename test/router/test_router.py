@@ -436,8 +436,8 @@ class BrokerTests(unittest.TestCase):
                 late.send(message.Subscribe(1, 'com.test.retain', get_retained=True))
                 subscription = late.expect(message.Subscribed).subscription
                 event = late.recv_raw()
-                self.assertEqual((event[0], event[1], event[3]),
-                                 (36, subscription, {'retained': True, 'enc_algo': 'cryptobox', 'enc_serializer': 'json'}))
+                details = {'retained': True, 'enc_algo': 'cryptobox', 'enc_serializer': 'json'}
+                self.assertEqual((event[0], event[1], event[3]), (36, subscription, details))
                 self.assertNotEqual(event[2], publication)
                 self.assertEqual(event[4], b'\x01\x02')
                 plain.send(message.Subscribe(1, 'com.test.retain'))
@@ -805,7 +805,8 @@ class SessionMetaTests(unittest.TestCase):
         b.expect(message.Subscribed)
         b.send(message.Subscribe(3, 'com.meta.', match='prefix'))
         prefix = b.expect(message.Subscribed).subscription
-        self.assertEqual(self._result(a, 'wamp.subscription.list'), {'exact': [exact], 'prefix': [prefix], 'wildcard': []})
+        self.assertEqual(self._result(a, 'wamp.subscription.list'),
+                         {'exact': [exact], 'prefix': [prefix], 'wildcard': []})
         self.assertEqual(self._result(a, 'wamp.subscription.list', b.session_id)['prefix'], [prefix])
         self.assertEqual(self._result(a, 'wamp.subscription.lookup', 'com.meta.topic'), exact)
         self.assertEqual(self._result(a, 'wamp.subscription.lookup', 'com.meta.', {'match': 'prefix'}), prefix)
@@ -813,7 +814,8 @@ class SessionMetaTests(unittest.TestCase):
         self.assertEqual(sorted(self._result(a, 'wamp.subscription.match', 'com.meta.topic')), sorted([exact, prefix]))
         self.assertIsNone(self._result(a, 'wamp.subscription.match', 'org.none'))
         got = self._result(a, 'wamp.subscription.get', exact)
-        self.assertEqual({k: got[k] for k in ('id', 'uri', 'match')}, {'id': exact, 'uri': 'com.meta.topic', 'match': 'exact'})
+        self.assertEqual({k: got[k] for k in ('id', 'uri', 'match')},
+                         {'id': exact, 'uri': 'com.meta.topic', 'match': 'exact'})
         self.assertTrue(re.match(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d', got['created']), got)
         self.assertEqual(sorted(self._result(a, 'wamp.subscription.list_subscribers', exact)),
                          sorted([a.session_id, b.session_id]))
