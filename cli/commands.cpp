@@ -95,6 +95,10 @@ asio::awaitable<void> do_publish(session& s, const command_options& o) {
   if (!o.eligible_authid.empty()) po.eligible_authid = o.eligible_authid;
   if (!o.eligible_authrole.empty()) po.eligible_authrole = o.eligible_authrole;
   auto id = co_await s.async_publish(o.uri, positional(o.args), keywords(o.kwargs), po);
+  if (id) {  // acknowledged: the router confirmed it
+    std::cerr << "published " << *id << '\n';
+    co_return;
+  }
   // Unacknowledged, the event only went into the connection: the GOODBYE handshake tells
   // whether the router was still there to take it.
   auto [left] = co_await s.async_leave("wamp.close.normal", asio::as_tuple(use_awaitable));
@@ -102,7 +106,6 @@ asio::awaitable<void> do_publish(session& s, const command_options& o) {
     throw failure{
         exit_failure,
         "the router ended the session before the publication was confirmed: " + describe(left)};
-  if (id) std::cerr << "published " << *id << '\n';
 }
 
 asio::awaitable<void> do_call(session& s, const command_options& o) {
