@@ -2,7 +2,7 @@
 
 #include "exec.hpp"
 
-#include <wampbox/codec/cryptobox_codec.hpp>
+#include <wampbox/codec/secure_codec.hpp>
 #include <wampbox/wampbox.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 namespace wampbox::cli {
@@ -71,14 +72,18 @@ std::string describe(std::exception_ptr e) {
   }
 }
 
-/// One output line: {"args":…,"kwargs":…,"details":…}.
-void print_line(const value& args, const value& kwargs, const value& details) {
+/// One output line: {"args":…,"kwargs":…,"details":…}, with "sender": {"name","public_key"}
+/// when secure mode authenticated the sender.
+void print_line(const value& args, const value& kwargs, const value& details,
+                const std::optional<codec::payload_sender>& sender = std::nullopt) {
   std::string line;
-  wire::write_json(value{{"args", args}, {"kwargs", kwargs}, {"details", details}}, line);
+  value out{{"args", args}, {"kwargs", kwargs}, {"details", details}};
+  if (sender) out["sender"] = {{"name", sender->name}, {"public_key", sender->public_key}};
+  wire::write_json(out, line);
   std::cout << line << std::endl;  // flushed per line: consumers read events as they come
 }
 
-std::chrono::milliseconds timeout_of(const connection_options& o) {
+std::chrono::milliseconds timeout_of(const session_options& o) {
   return std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
 }
 
@@ -112,9 +117,11 @@ asio::awaitable<void> do_call(session& s, const command_options& o) {
   call_options co;
   co.disclose_me = o.disclose_me;
   if (o.progress)
-    co.on_progress = [](const call_result& r) { print_line(r.args, r.kwargs, r.details); };
+    co.on_progress = [](const call_result& r) {
+      print_line(r.args, r.kwargs, r.details, r.sender);
+    };
   auto result = co_await s.async_call(o.uri, positional(o.args), keywords(o.kwargs), co);
-  print_line(result.args, result.kwargs, result.details);
+  print_line(result.args, result.kwargs, result.details, result.sender);
 }
 
 /// State of a long-running command, shared with the session's handlers: they may still be
@@ -141,7 +148,7 @@ asio::awaitable<void> do_subscribe(session& s, const command_options& o) {
   s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
   auto on_event = [state, count = o.count](const event& ev) {
     if (count && state->count >= count) return;  // exactly N lines, even if more arrive
-    print_line(ev.args, ev.kwargs, ev.details);
+    print_line(ev.args, ev.kwargs, ev.details, ev.sender);
     if (++state->count == count) state->done.cancel();
   };
   co_await s.async_subscribe(o.uri, on_event, so);
@@ -174,30 +181,41 @@ asio::awaitable<void> do_register(session& s, const command_options& o) {
   co_await until_done_or_signal(state->done);
 }
 
-transport::transport_options transport_for(const connection_options& c) {
+transport::transport_options transport_for(const session_options& c) {
   transport::transport_options to;
   to.url = c.url;
   to.serializer = *wire::serializer_from_name(c.serializer);
   if (c.timeout_s > 0) to.handshake_timeout = timeout_of(c);
+  apply(c.connection, to);
   return to;
 }
 
-join_options join_for(const connection_options& c) {
+/// The join options; throws for authentication options that do not fit together or
+/// unreadable credentials.
+join_options join_for(const session_options& c) {
   join_options jo;
   jo.realm = c.realm;
+  apply_auth_options(c.auth, jo);
   return jo;
 }
 
-asio::awaitable<int> run_session(command cmd, const connection_options& c,
-                                 const command_options& o) {
+asio::awaitable<int> run_session(command cmd, const session_options& c, const command_options& o) {
   session s(co_await asio::this_coro::executor);
   if (!c.keyring.empty()) {
     try {
-      s.set_payload_codec(
-          std::make_shared<codec::cryptobox_codec>(codec::load_key_ring(c.keyring)));
+      const char* passphrase = std::getenv("WAMPBOX_PASSPHRASE");
+      s.set_payload_codec(std::make_shared<codec::secure_codec>(codec::load_secure_ring(
+          c.keyring, codec::permission_check::enforce,
+          passphrase ? std::optional<std::string_view>(passphrase) : std::nullopt)));
     } catch (const std::exception& e) {
       throw failure{exit_usage, std::string("key ring: ") + e.what()};
     }
+  }
+  join_options jo;
+  try {
+    jo = join_for(c);
+  } catch (const std::exception& e) {
+    throw failure{exit_usage, std::string("authentication: ") + e.what()};
   }
   // every wait for the router after connecting: join, answers, leave
   if (c.timeout_s > 0) s.set_timeout(timeout_of(c));
@@ -207,9 +225,9 @@ asio::awaitable<int> run_session(command cmd, const connection_options& c,
     throw failure{exit_connect_failed, e.what()};
   }
   try {
-    co_await s.async_join(join_for(c));
+    co_await s.async_join(std::move(jo));
   } catch (const wamp_error& e) {
-    throw failure{exit_join_refused, "joining realm '" + c.realm + "' refused: " + e.uri()};
+    throw failure{exit_join_refused, "joining realm '" + c.realm + "' refused: " + e.what()};
   }
   switch (cmd) {
     case command::publish: co_await do_publish(s, o); break;
@@ -223,7 +241,7 @@ asio::awaitable<int> run_session(command cmd, const connection_options& c,
 
 }  // namespace
 
-int run(command cmd, const connection_options& connection, const command_options& opts) {
+int run(command cmd, const session_options& connection, const command_options& opts) {
   asio::io_context io;
   int code = exit_failure;
   asio::co_spawn(

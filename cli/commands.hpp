@@ -1,10 +1,12 @@
 // wampbox CLI — the commands behind the argument parser (main.cpp).
 //
-// Options come in two groups: `connection_options`, which every session command takes (where
-// to connect and how to join; options for authentication and TLS belong here), and
+// Options come in two groups: `session_options`, which every session command takes (where
+// to connect and how to join: URL, realm, key ring, TLS, authentication), and
 // `command_options`, what the one command given does.
 #pragma once
 
+#include "auth_options.hpp"
+#include "tls_options.hpp"
 #include "uri_check.hpp"
 
 #include <wampbox/session/types.hpp>
@@ -27,13 +29,15 @@ enum exit_code : int {
 };
 
 /// Where to connect and how to join: the options of every session command.
-struct connection_options {
+struct session_options {
   std::string url = "ws://127.0.0.1:8080/ws";
   std::string realm = "realm1";
   std::string serializer = "json";
   std::string keyring;  ///< key-ring file for end-to-end encryption (empty: none)
   double timeout_s = 10;
   uri_rules uris = uri_rules::loose;  ///< how topics and procedures are checked
+  connection_options connection;      ///< TLS and keep-alive (tls_options.hpp)
+  auth_cli_options auth;              ///< authentication (auth_options.hpp)
 };
 
 /// The session commands.
@@ -59,7 +63,7 @@ struct command_options {
 };
 
 /// Runs a session command to completion; returns the process exit code.
-int run(command cmd, const connection_options& connection, const command_options& opts);
+int run(command cmd, const session_options& session, const command_options& opts);
 
 /// What `keygen` was asked for.
 struct keygen_options {

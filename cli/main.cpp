@@ -1,8 +1,9 @@
 // wampbox — command-line WAMP client: publish, subscribe, call, register, keygen.
 //
-// One function per group of options: the connection options every session command takes
+// One function per group of options: the session options every session command takes
 // (global: accepted before or after the subcommand), then one per subcommand.
 #include "commands.hpp"
+#include "ring.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -27,7 +28,9 @@ const std::map<std::string, invocation_policy> invoke_names = {
     {"first", invocation_policy::first},
     {"last", invocation_policy::last}};
 
-void add_connection_options(CLI::App& app, connection_options& c) {
+/// The options of every session command; TLS, keep-alive and authentication come from
+/// tls_options.cpp and auth_options.cpp.
+void add_session_options(CLI::App& app, session_options& c) {
   app.add_option("--url", c.url, "router URL")->envname("WAMPBOX_URL");
   app.add_option("--realm", c.realm, "realm to join")->capture_default_str();
   app.add_option("--serializer", c.serializer, "json, msgpack or cbor")
@@ -43,6 +46,8 @@ void add_connection_options(CLI::App& app, connection_options& c) {
       "--strict-uris", [&c](std::int64_t) { c.uris = uri_rules::strict; },
       "check topics and procedures with the spec's strict rules (components of a-z, 0-9 and _ "
       "only) instead of the loose ones (no white space, '.' or '#' in a component)");
+  add_connection_options(app, c.connection);
+  add_auth_options(app, c.auth);
 }
 
 /// A repeatable option that takes one value each time, so that ARGs after it stay ARGs.
@@ -146,24 +151,28 @@ CLI::App* add_keygen(CLI::App& app, keygen_options& k) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  connection_options connection;
+  session_options session;
   command_options opts;
   keygen_options keygen_opts;
 
   CLI::App app{"wampbox — WAMP client with end-to-end payload encryption"};
   app.footer(
-      "URLs: ws://host:port/path (WebSocket), rs://host:port (RawSocket over TCP),\n"
+      "URLs: ws://host:port/path (WebSocket), wss://host:port/path (WebSocket over TLS),\n"
+      "      rs://host:port (RawSocket over TCP), rss://host:port (RawSocket over TLS),\n"
       "      unix:///path/to/socket (RawSocket over a Unix socket). Default: $WAMPBOX_URL or\n"
       "      " +
-      connection.url +
+      session.url +
       ".\n"
+      "TLS always verifies the router's certificate and host name (--ca-file for a private\n"
+      "CA or a self-signed router).\n"
       "Options of the session (--url, --realm, ...) may come before or after the command.\n"
       "ARGs are parsed as JSON when they are valid JSON, else taken as strings.\n"
       "Binary values print as \"\\u0000\" + base64 (Autobahn's JSON convention).\n"
       "Topics and procedures are checked before anything is sent (--strict-uris).\n"
-      "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox) and\n"
-      "decrypted on receipt; the router only ever sees ciphertext. The key-ring file must not\n"
-      "be readable by group or others (chmod 600).\n"
+      "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox, or secure\n"
+      "mode for a ring made by `wampbox ring`) and decrypted on receipt; the router only ever\n"
+      "sees ciphertext. The key-ring file must not be readable by group or others (chmod 600);\n"
+      "a passphrase ring reads its passphrase from $WAMPBOX_PASSPHRASE.\n"
       "Exit codes: 0 success, 1 usage, 2 WAMP error from the call, 3 cannot connect,\n"
       "4 join refused (ABORT), 5 other failure (timeout: no answer within --timeout,\n"
       "encryption, lost connection, a router that ended the session before confirming it).");
@@ -173,13 +182,16 @@ int main(int argc, char** argv) {
   // The ARGs of publish and call arrive here, raw (an option would split a JSON array "[1,2]"
   // into two values); any other command refuses them below.
   app.allow_extras();
-  add_connection_options(app, connection);
+  add_session_options(app, session);
   app.require_subcommand(1);
   auto* publish = add_publish(app, opts);
   auto* subscribe = add_subscribe(app, opts);
   auto* call = add_call(app, opts);
   add_register(app, opts);  // the command when no other was given
   auto* keygen = add_keygen(app, keygen_opts);
+
+  ring_options ring_opts;
+  auto* ring = add_ring_command(app, ring_opts);
 
   try {
     app.parse(argc, argv);
@@ -193,6 +205,7 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
   if (keygen->parsed()) return run_keygen(keygen_opts, std::cout);
+  if (ring->parsed()) return run_ring(ring_opts, std::cout);
   opts.args = app.remaining();
   const command cmd = publish->parsed()     ? command::publish
                       : subscribe->parsed() ? command::subscribe
@@ -200,7 +213,7 @@ int main(int argc, char** argv) {
                                             : command::register_;
   const bool pattern = cmd == command::subscribe || cmd == command::register_;
   if (auto problem =
-          uri_problem(opts.uri, pattern ? opts.match : match_policy::exact, connection.uris)) {
+          uri_problem(opts.uri, pattern ? opts.match : match_policy::exact, session.uris)) {
     const bool topic = cmd == command::publish || cmd == command::subscribe;
     std::cerr << "wampbox: invalid " << (topic ? "topic" : "procedure") << " URI '" << opts.uri
               << "': " << *problem << '\n';
@@ -208,5 +221,5 @@ int main(int argc, char** argv) {
   }
   // An --exec command that exits without reading its input must not kill the CLI.
   if (!opts.exec.empty()) std::signal(SIGPIPE, SIG_IGN);
-  return run(cmd, connection, opts);
+  return run(cmd, session, opts);
 }

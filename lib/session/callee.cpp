@@ -139,6 +139,7 @@ void session_impl::on_invocation(wire::invocation_message& m) {
   inv.kwargs = std::move(m.data.kwargs);
   inv.details = std::move(m.details);
   inv.encrypted = state->context.encrypted;
+  inv.sender = state->context.sender;
   inv.caller = disclosed(inv.details, "caller");
   if (auto t = inv.details.find("timeout"); t != inv.details.end() && t->is_number_unsigned())
     inv.timeout = std::chrono::milliseconds(t->get<std::uint64_t>());

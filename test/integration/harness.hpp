@@ -42,6 +42,13 @@ inline std::vector<std::string> router_urls() {
   return urls;
 }
 
+/// CA file for wss:// and rss:// router URLs: $WAMPBOX_TEST_ROUTER_CA (e.g. the CA of a
+/// Crossbar.io with TLS transports); empty means the system trust store.
+inline std::string router_ca_file() {
+  const char* env = std::getenv("WAMPBOX_TEST_ROUTER_CA");
+  return env ? env : "";
+}
+
 /// Every URL with every serializer.
 inline std::vector<endpoint> endpoints() {
   std::vector<endpoint> out;
@@ -67,6 +74,20 @@ void run(Factory&& make, std::chrono::seconds deadline = 20s) {
   if (failure) std::rethrow_exception(failure);
 }
 
+/// Runs `body(endpoint)` for every endpoint as its own subcase.
+template <typename Body>
+void each_endpoint(Body body) {
+  for (const auto& ep : endpoints()) {
+    SUBCASE(ep.name().c_str()) {
+      run([&] { return body(ep); });
+    }
+  }
+}
+
+/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
+/// inside coroutines, so the tests write their values as JSON.
+inline value J(const char* json) { return wire::read_json(json); }
+
 /// Connects and joins realm1 on an endpoint.
 inline asio::awaitable<void> open(session& s, const endpoint& ep,
                                   std::size_t max_message_size = 16 * 1024 * 1024) {
@@ -74,6 +95,7 @@ inline asio::awaitable<void> open(session& s, const endpoint& ep,
   to.url = ep.url;
   to.serializer = ep.serializer;
   to.max_message_size = max_message_size;
+  to.tls_ca_file = router_ca_file();
   co_await s.async_connect(to, use_awaitable);
   join_options jo;
   co_await s.async_join(std::move(jo), use_awaitable);
@@ -108,26 +130,12 @@ inline asio::awaitable<void> sleep(std::chrono::milliseconds d) {
   co_await t.async_wait(use_awaitable);
 }
 
-/// Runs `body(endpoint)` for every endpoint as its own subcase.
-template <typename Body>
-void each_endpoint(Body body) {
-  for (const auto& ep : endpoints()) {
-    SUBCASE(ep.name().c_str()) {
-      run([&] { return body(ep); });
-    }
-  }
-}
-
 /// True when the tests run against the project's test router, false against an external
 /// router (WAMPBOX_TEST_ROUTER, e.g. Crossbar.io).
 inline bool against_test_router() {
   const char* external = std::getenv("WAMPBOX_TEST_ROUTER");
   return external == nullptr || *external == '\0';
 }
-
-/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
-/// inside coroutines, so the tests write their values as JSON.
-inline value J(const char* json) { return wire::read_json(json); }
 
 /// A one-element array.
 inline value list_of(value v) {
