@@ -1,5 +1,7 @@
 #include "commands.hpp"
 
+#include "exec.hpp"
+
 #include <wampbox/codec/secure_codec.hpp>
 #include <wampbox/wampbox.hpp>
 #include <wampbox/wire/serializer.hpp>
@@ -58,6 +60,19 @@ value keywords(const std::vector<std::string>& pairs) {
   return out;
 }
 
+/// The message of an exception, for users.
+std::string describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const wamp_error& w) {
+    return w.uri();
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown failure";
+  }
+}
+
 /// One output line: {"args":…,"kwargs":…,"details":…}, with "sender": {"name","public_key"}
 /// when secure mode authenticated the sender.
 void print_line(const value& args, const value& kwargs, const value& details,
@@ -69,7 +84,7 @@ void print_line(const value& args, const value& kwargs, const value& details,
   std::cout << line << std::endl;  // flushed per line: consumers read events as they come
 }
 
-std::chrono::milliseconds timeout_of(const options& o) {
+std::chrono::milliseconds timeout_of(const session_options& o) {
   return std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
 }
 
@@ -80,15 +95,33 @@ asio::awaitable<void> until_done_or_signal(asio::steady_timer& done) {
             signals.async_wait(asio::as_tuple(use_awaitable)));
 }
 
-asio::awaitable<void> do_publish(session& s, const options& o) {
-  publish_options po;
-  po.acknowledge = o.acknowledge;
+asio::awaitable<void> do_publish(session& s, const command_options& o) {
+  publish_options po = o.publish;
+  if (!o.eligible.empty()) po.eligible = o.eligible;
+  if (!o.eligible_authid.empty()) po.eligible_authid = o.eligible_authid;
+  if (!o.eligible_authrole.empty()) po.eligible_authrole = o.eligible_authrole;
   auto id = co_await s.async_publish(o.uri, positional(o.args), keywords(o.kwargs), po);
-  if (id) std::cerr << "published " << *id << '\n';
+  if (id) {  // acknowledged: the router confirmed it
+    std::cerr << "published " << *id << '\n';
+    co_return;
+  }
+  // Unacknowledged, the event only went into the connection: the GOODBYE handshake tells
+  // whether the router was still there to take it.
+  auto [left] = co_await s.async_leave("wamp.close.normal", asio::as_tuple(use_awaitable));
+  if (left)
+    throw failure{
+        exit_failure,
+        "the router ended the session before the publication was confirmed: " + describe(left)};
 }
 
-asio::awaitable<void> do_call(session& s, const options& o) {
-  auto result = co_await s.async_call(o.uri, positional(o.args), keywords(o.kwargs), {});
+asio::awaitable<void> do_call(session& s, const command_options& o) {
+  call_options co;
+  co.disclose_me = o.disclose_me;
+  if (o.progress)
+    co.on_progress = [](const call_result& r) {
+      print_line(r.args, r.kwargs, r.details, r.sender);
+    };
+  auto result = co_await s.async_call(o.uri, positional(o.args), keywords(o.kwargs), co);
   print_line(result.args, result.kwargs, result.details, result.sender);
 }
 
@@ -101,12 +134,11 @@ struct listening {
   std::size_t count = 0;    ///< events printed or calls answered
 };
 
-asio::awaitable<void> do_subscribe(session& s, const options& o) {
+asio::awaitable<void> do_subscribe(session& s, const command_options& o) {
   auto state = std::make_shared<listening>(s.get_executor());
   subscribe_options so;
-  so.match = o.match == "prefix"     ? match_policy::prefix
-             : o.match == "wildcard" ? match_policy::wildcard
-                                     : match_policy::exact;
+  so.match = o.match;
+  so.get_retained = o.get_retained;
   s.on_event_error([](const std::string& topic, std::exception_ptr e) {
     try {
       std::rethrow_exception(e);
@@ -127,63 +159,82 @@ asio::awaitable<void> do_subscribe(session& s, const options& o) {
     throw failure{exit_failure, "session ended before all events"};
 }
 
-asio::awaitable<void> do_register_echo(session& s, const options& o) {
+asio::awaitable<void> do_register(session& s, const command_options& o) {
   auto state = std::make_shared<listening>(s.get_executor());
   s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
-  auto echo = [state, count = o.count](const invocation& inv) {
+  // Counted once answered: with --count the command leaves after its last answer went out.
+  auto answered = [state, count = o.count] {
     if (++state->count == count) state->done.cancel();
-    call_result result;
-    result.args = inv.args;
-    result.kwargs = inv.kwargs;
-    return result;
   };
-  co_await s.async_register(o.uri, echo, register_options{});
+  auto answer = [answered, o, ex = s.get_executor()](invocation inv, responder r) {
+    if (!o.exec.empty()) return answer_by_command(o.exec, inv, std::move(r), ex, answered);
+    call_result echo;
+    echo.args = std::move(inv.args);
+    echo.kwargs = std::move(inv.kwargs);
+    r.yield(std::move(echo));
+    answered();
+  };
+  register_options ro;
+  ro.match = o.match;
+  ro.invoke = o.invoke;
+  co_await s.async_register(o.uri, answer, ro);
   std::cerr << "registered " << o.uri << '\n';
   co_await until_done_or_signal(state->done);
 }
 
-asio::awaitable<int> run_session(command cmd, const options& o) {
+transport::transport_options transport_for(const session_options& c) {
+  transport::transport_options to;
+  to.url = c.url;
+  to.serializer = *wire::serializer_from_name(c.serializer);
+  if (c.timeout_s > 0) to.handshake_timeout = timeout_of(c);
+  apply(c.connection, to);
+  return to;
+}
+
+/// The join options; throws for authentication options that do not fit together or
+/// unreadable credentials.
+join_options join_for(const session_options& c) {
+  join_options jo;
+  jo.realm = c.realm;
+  apply_auth_options(c.auth, jo);
+  return jo;
+}
+
+asio::awaitable<int> run_session(command cmd, const session_options& c, const command_options& o) {
   session s(co_await asio::this_coro::executor);
-  if (!o.keyring.empty()) {
+  if (!c.keyring.empty()) {
     try {
       const char* passphrase = std::getenv("WAMPBOX_PASSPHRASE");
       s.set_payload_codec(std::make_shared<codec::secure_codec>(codec::load_secure_ring(
-          o.keyring, codec::permission_check::enforce,
+          c.keyring, codec::permission_check::enforce,
           passphrase ? std::optional<std::string_view>(passphrase) : std::nullopt)));
     } catch (const std::exception& e) {
       throw failure{exit_usage, std::string("key ring: ") + e.what()};
     }
   }
   join_options jo;
-  jo.realm = o.realm;
   try {
-    apply_auth_options(o.auth, jo);
+    jo = join_for(c);
   } catch (const std::exception& e) {
     throw failure{exit_usage, std::string("authentication: ") + e.what()};
   }
-  transport::transport_options to;
-  to.url = o.url;
-  to.serializer = *wire::serializer_from_name(o.serializer);
-  apply(o.connection, to);
-  if (o.timeout_s > 0) {
-    to.handshake_timeout = timeout_of(o);
-    s.set_timeout(timeout_of(o));  // every later wait for the router: join, answers, leave
-  }
+  // every wait for the router after connecting: join, answers, leave
+  if (c.timeout_s > 0) s.set_timeout(timeout_of(c));
   try {
-    co_await s.async_connect(to);
+    co_await s.async_connect(transport_for(c));
   } catch (const std::exception& e) {
     throw failure{exit_connect_failed, e.what()};
   }
   try {
     co_await s.async_join(std::move(jo));
   } catch (const wamp_error& e) {
-    throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.what()};
+    throw failure{exit_join_refused, "joining realm '" + c.realm + "' refused: " + e.what()};
   }
   switch (cmd) {
     case command::publish: co_await do_publish(s, o); break;
     case command::subscribe: co_await do_subscribe(s, o); break;
     case command::call: co_await do_call(s, o); break;
-    case command::register_echo: co_await do_register_echo(s, o); break;
+    case command::register_: co_await do_register(s, o); break;
   }
   if (s.is_joined()) co_await s.async_leave("wamp.close.normal", asio::as_tuple(use_awaitable));
   co_return exit_ok;
@@ -191,33 +242,34 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
 
 }  // namespace
 
-int run(command cmd, const options& opts) {
+int run(command cmd, const session_options& connection, const command_options& opts) {
   asio::io_context io;
   int code = exit_failure;
-  asio::co_spawn(io, run_session(cmd, opts), [&code, &io](std::exception_ptr e, int rc) {
-    if (!e) {
-      code = rc;
-      return;
-    }
-    // A failed command exits now: an unresponsive router must not hold it up any longer
-    // (e.g. by never answering the WebSocket closing handshake).
-    io.stop();
-    try {
-      std::rethrow_exception(e);
-    } catch (const failure& f) {
-      std::cerr << "wampbox: " << f.message << '\n';
-      code = f.code;
-    } catch (const wamp_error& w) {
-      std::string details;
-      wire::write_json(value{{"error", w.uri()}, {"args", w.args()}, {"kwargs", w.kwargs()}},
-                       details);
-      std::cerr << "wampbox: WAMP error " << details << '\n';
-      code = exit_wamp_error;
-    } catch (const std::exception& x) {
-      std::cerr << "wampbox: " << x.what() << '\n';
-      code = exit_failure;
-    }
-  });
+  asio::co_spawn(
+      io, run_session(cmd, connection, opts), [&code, &io](std::exception_ptr e, int rc) {
+        if (!e) {
+          code = rc;
+          return;
+        }
+        // A failed command exits now: an unresponsive router must not hold it up any longer
+        // (e.g. by never answering the WebSocket closing handshake).
+        io.stop();
+        try {
+          std::rethrow_exception(e);
+        } catch (const failure& f) {
+          std::cerr << "wampbox: " << f.message << '\n';
+          code = f.code;
+        } catch (const wamp_error& w) {
+          std::string details;
+          wire::write_json(value{{"error", w.uri()}, {"args", w.args()}, {"kwargs", w.kwargs()}},
+                           details);
+          std::cerr << "wampbox: WAMP error " << details << '\n';
+          code = exit_wamp_error;
+        } catch (const std::exception& x) {
+          std::cerr << "wampbox: " << x.what() << '\n';
+          code = exit_failure;
+        }
+      });
   io.run();
   return code;
 }

@@ -1,8 +1,15 @@
-// wampbox CLI — the commands behind the argument parser.
+// wampbox CLI — the commands behind the argument parser (main.cpp).
+//
+// Options come in two groups: `session_options`, which every session command takes (where
+// to connect and how to join: URL, realm, key ring, TLS, authentication), and
+// `command_options`, what the one command given does.
 #pragma once
 
 #include "auth_options.hpp"
 #include "tls_options.hpp"
+#include "uri_check.hpp"
+
+#include <wampbox/session/types.hpp>
 
 #include <optional>
 #include <ostream>
@@ -21,29 +28,42 @@ enum exit_code : int {
   exit_failure = 5,
 };
 
-/// Everything the command line said.
-struct options {
+/// Where to connect and how to join: the options of every session command.
+struct session_options {
   std::string url = "ws://127.0.0.1:8080/ws";
   std::string realm = "realm1";
   std::string serializer = "json";
-  std::string keyring;
+  std::string keyring;  ///< key-ring file for end-to-end encryption (empty: none)
   double timeout_s = 10;
-  std::string uri;                  ///< topic or procedure
-  std::vector<std::string> args;    ///< positional arguments, JSON or plain strings
-  std::vector<std::string> kwargs;  ///< KEY=VALUE
-  bool acknowledge = false;
-  bool echo = false;
-  std::size_t count = 0;
-  std::string match = "exact";
-  connection_options connection;  ///< TLS and keep-alive
-  auth_cli_options auth;
+  uri_rules uris = uri_rules::loose;  ///< how topics and procedures are checked
+  connection_options connection;      ///< TLS and keep-alive (tls_options.hpp)
+  auth_cli_options auth;              ///< authentication (auth_options.hpp)
 };
 
 /// The session commands.
-enum class command { publish, subscribe, call, register_echo };
+enum class command { publish, subscribe, call, register_ };
+
+/// What the one session command given does.
+struct command_options {
+  std::string uri;                             ///< topic or procedure
+  std::vector<std::string> args;               ///< positional arguments, JSON or plain strings
+  std::vector<std::string> kwargs;             ///< KEY=VALUE
+  std::size_t count = 0;                       ///< subscribe/register: stop after N (0: never)
+  match_policy match = match_policy::exact;    ///< subscribe/register
+  publish_options publish;                     ///< publish (eligibility lists: see below)
+  std::vector<wire::id> eligible;              ///< publish --eligible (empty: not given)
+  std::vector<std::string> eligible_authid;    ///< publish --eligible-authid
+  std::vector<std::string> eligible_authrole;  ///< publish --eligible-authrole
+  bool get_retained = false;                   ///< subscribe
+  bool progress = false;                       ///< call: print progressive results
+  bool disclose_me = false;                    ///< call
+  bool echo = false;                           ///< register: answer with the call's arguments
+  std::string exec;                            ///< register: answer by running this command
+  invocation_policy invoke = invocation_policy::single;  ///< register
+};
 
 /// Runs a session command to completion; returns the process exit code.
-int run(command cmd, const options& opts);
+int run(command cmd, const session_options& session, const command_options& opts);
 
 /// What `keygen` was asked for.
 struct keygen_options {

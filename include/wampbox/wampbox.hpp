@@ -7,6 +7,7 @@
 #include <wampbox/auth/methods.hpp>
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/error.hpp>
+#include <wampbox/session/meta.hpp>
 #include <wampbox/session/session.hpp>
 #include <wampbox/session/types.hpp>
 #include <wampbox/transport/transport.hpp>

@@ -9,6 +9,17 @@ namespace {
 
 using wire::message_type;
 
+const char* policy_name(invocation_policy policy) {
+  switch (policy) {
+    case invocation_policy::roundrobin: return "roundrobin";
+    case invocation_policy::random: return "random";
+    case invocation_policy::first: return "first";
+    case invocation_policy::last: return "last";
+    case invocation_policy::single: break;
+  }
+  return "single";
+}
+
 /// Runs `work(session, invocation)` on the session's executor (at once when called there),
 /// so that a responder may be used from any thread.
 template <typename Work>
@@ -44,6 +55,7 @@ operation_ref session_impl::enroll(std::string procedure, invocation_handler han
                                    register_options options, result_handler<registration> cb) {
   auto opts = enrolment_options(options.match, options.extra, cb);
   if (!opts) return {};
+  if (options.invoke != invocation_policy::single) (*opts)["invoke"] = policy_name(options.invoke);
   const auto id = next_request();
   auto complete = [procedure, handler = std::move(handler), cb](
                       session_impl& self, std::exception_ptr e, wire::message* answer) mutable {
@@ -119,9 +131,18 @@ void session_impl::on_invocation(wire::invocation_message& m) {
                                      {value::array({e.what()}), nullptr, {}}});
     return;
   }
-  invocation inv{state->procedure,         m.registration,           m.request,
-                 std::move(m.data.args),   std::move(m.data.kwargs), std::move(m.details),
-                 state->context.encrypted, state->context.sender};
+  invocation inv;
+  inv.procedure = state->procedure;
+  inv.registration = m.registration;
+  inv.request = m.request;
+  inv.args = std::move(m.data.args);
+  inv.kwargs = std::move(m.data.kwargs);
+  inv.details = std::move(m.details);
+  inv.encrypted = state->context.encrypted;
+  inv.sender = state->context.sender;
+  inv.caller = disclosed(inv.details, "caller");
+  if (auto t = inv.details.find("timeout"); t != inv.details.end() && t->is_number_unsigned())
+    inv.timeout = std::chrono::milliseconds(t->get<std::uint64_t>());
   invocations_[m.request] = state;
   auto handler = it->second.handler;  // the handler may unregister itself
   responder r(std::move(state));
@@ -136,15 +157,28 @@ void session_impl::on_interrupt(const wire::interrupt_message& m) {
   auto node = invocations_.extract(m.request);
   if (!node) return;
   if (auto inv = node.mapped().lock(); inv && !inv->answered) {
-    inv->interrupted = true;
     send_quietly(wire::error_message{
         message_type::invocation, m.request, value::object(), "wamp.error.canceled", {}});
+    inv->interrupt();
+  }
+}
+
+void pending_invocation::interrupt() {
+  interrupted = true;
+  if (auto notify = std::exchange(on_interrupt, nullptr)) {
+    try {
+      notify();
+    } catch (...) {  // the callee is told, nothing else to do; the answer is already sent
+    }
   }
 }
 
 void session_impl::answer_yield(pending_invocation& inv, call_result result, bool progress) {
   if (inv.interrupted) return;
-  if (!progress) invocations_.erase(inv.request);
+  if (!progress) {
+    invocations_.erase(inv.request);
+    inv.on_interrupt = nullptr;  // answered: it can no longer be interrupted
+  }
   wire::yield_message msg{inv.request, std::move(result.details), {}};
   try {
     msg.options = options_from(msg.options);
@@ -166,6 +200,7 @@ void session_impl::answer_error(pending_invocation& inv, std::string uri, value 
                                 value kwargs) {
   if (inv.interrupted) return;
   invocations_.erase(inv.request);
+  inv.on_interrupt = nullptr;
   wire::error_message msg{
       message_type::invocation, inv.request, value::object(), std::move(uri), {}};
   try {
@@ -224,6 +259,14 @@ void responder::fail(std::exception_ptr exception) {
   } catch (...) {
     error("wamp.error.runtime_error", value::array({"unknown exception"}));
   }
+}
+
+void responder::on_interrupt(std::function<void()> handler) {
+  detail::hand_over(state_, [handler = std::move(handler)](
+                                detail::session_impl&, detail::pending_invocation& inv) mutable {
+    inv.on_interrupt = std::move(handler);
+    if (inv.interrupted) inv.interrupt();
+  });
 }
 
 bool responder::interrupted() const noexcept { return state_->interrupted; }

@@ -100,7 +100,7 @@ operation_ref session_impl::call(std::string procedure, value args, value kwargs
       [pending](session_impl& self, std::exception_ptr e, wire::message* answer) {
         pending->complete(self, e, answer);
       },
-      std::move(cancel));
+      std::move(cancel), options.deadline);
 }
 
 void session_impl::fail_request(wire::id id, std::exception_ptr e) { requests_.fail(*this, id, e); }

@@ -25,6 +25,14 @@ bool flag(const value& details, const char* key) {
   return it != details.end() && it->is_boolean() && it->get<bool>();
 }
 
+std::optional<peer_identity> disclosed(const value& details, const std::string& role) {
+  if (!details.is_object()) return std::nullopt;
+  auto it = details.find(role);
+  if (it == details.end() || !it->is_number_unsigned()) return std::nullopt;
+  return peer_identity{it->get<wire::id>(), string_or(details, (role + "_authid").c_str(), ""),
+                       string_or(details, (role + "_authrole").c_str(), "")};
+}
+
 value options_from(const value& extra) {
   if (extra.is_null()) return value::object();
   if (!extra.is_object()) throw error(errc::invalid_message, "extra options must be an object");

@@ -119,10 +119,12 @@ void session_impl::send_quietly(wire::message m) {
 }
 
 operation_ref session_impl::request(wire::id id, wire::message m, wire::message_type kind,
-                                    request_completion complete, request_cleanup cleanup) {
+                                    request_completion complete, request_cleanup cleanup,
+                                    std::chrono::milliseconds deadline) {
   requests_.add(id, kind, std::move(complete), std::move(cleanup));
   const operation_ref op{operation_ref::kind::request, id};
-  if (auto timer = deadline_for(op)) requests_.set_deadline(id, std::move(timer));
+  const auto limit = deadline.count() > 0 ? deadline : timeout_;
+  if (auto timer = deadline_for(op, limit)) requests_.set_deadline(id, std::move(timer));
   send(std::move(m), [weak = weak_from_this(), id](std::exception_ptr e) {
     if (!e) return;
     if (auto self = weak.lock()) self->requests_.fail(*self, id, e);
@@ -131,13 +133,12 @@ operation_ref session_impl::request(wire::id id, wire::message m, wire::message_
 }
 
 std::unique_ptr<asio::steady_timer> session_impl::deadline_for(operation_ref op,
-                                                               std::chrono::milliseconds fallback) {
-  const auto limit = timeout_.count() > 0 ? timeout_ : fallback;
+                                                               std::chrono::milliseconds limit) {
   if (limit.count() <= 0) return nullptr;
   auto timer = std::make_unique<asio::steady_timer>(executor_, limit);
-  timer->async_wait([weak = weak_from_this(), op](boost::system::error_code ec) {
+  timer->async_wait([weak = weak_from_this(), op, limit](boost::system::error_code ec) {
     if (ec) return;  // the operation completed: its timer was dropped
-    if (auto self = weak.lock()) self->cancel(op, asio::error::timed_out);
+    if (auto self = weak.lock()) self->cancel(op, asio::error::timed_out, limit);
   });
   return timer;
 }
@@ -185,8 +186,14 @@ void session_impl::end(std::exception_ptr reason) {
   auto leave_cb = std::exchange(leave_cb_, nullptr);
   subscriptions_.clear();
   registrations_.clear();
-  for (auto& [id, weak] : std::exchange(invocations_, {}))
-    if (auto inv = weak.lock()) inv->interrupted = true;  // no one to answer any more
+  // No one to answer any more. The callee's handlers are told, unless the application let go
+  // of the session (they may hold what it is destroying).
+  for (auto& [id, weak] : std::exchange(invocations_, {})) {
+    auto inv = weak.lock();
+    if (!inv) continue;
+    if (released_) inv->on_interrupt = nullptr;
+    inv->interrupt();
+  }
   if (connect_cb) connect_cb(failure);
   if (join_cb) join_cb(failure, {});
   if (leave_cb) leave_cb(reason);
@@ -208,8 +215,9 @@ std::exception_ptr session_impl::refusal() const {
   return make_error(errc::not_joined, "session not joined");
 }
 
-void session_impl::cancel(operation_ref op, boost::system::error_code why) {
-  const auto failure = canceled(why, timeout_);
+void session_impl::cancel(operation_ref op, boost::system::error_code why,
+                          std::chrono::milliseconds limit) {
+  const auto failure = canceled(why, limit);
   switch (op.what) {
     case operation_ref::kind::none: return;
     case operation_ref::kind::request: requests_.abandon(*this, op.id, failure); return;
@@ -252,20 +260,26 @@ operation_ref session_impl::join(join_options options, result_handler<welcome_in
     return {};
   }
   const value extra = codec_->hello_features();
-  value details = {
-      {"agent", std::string("wampbox/") + version_string},
-      {"roles",
-       {{"publisher",
-         role_features({{"publisher_exclusion", true}, {"publisher_identification", true}}, extra)},
-        {"subscriber", role_features({{"pattern_based_subscription", true}}, extra)},
-        {"caller", role_features({{"progressive_call_results", true},
-                                  {"call_canceling", true},
-                                  {"caller_identification", true}},
-                                 extra)},
-        {"callee", role_features({{"progressive_call_results", true},
-                                  {"call_canceling", true},
-                                  {"pattern_based_registration", true}},
-                                 extra)}}}};
+  value details = {{"agent", std::string("wampbox/") + version_string},
+                   {"roles",
+                    {{"publisher", role_features({{"publisher_exclusion", true},
+                                                  {"publisher_identification", true},
+                                                  {"subscriber_blackwhite_listing", true}},
+                                                 extra)},
+                     {"subscriber", role_features({{"pattern_based_subscription", true},
+                                                   {"publisher_identification", true}},
+                                                  extra)},
+                     {"caller", role_features({{"progressive_call_results", true},
+                                               {"call_canceling", true},
+                                               {"call_timeout", true},
+                                               {"caller_identification", true}},
+                                              extra)},
+                     {"callee", role_features({{"progressive_call_results", true},
+                                               {"call_canceling", true},
+                                               {"caller_identification", true},
+                                               {"pattern_based_registration", true},
+                                               {"shared_registration", true}},
+                                              extra)}}}};
   try {
     start_authentication(options, details);
   } catch (...) {
@@ -275,7 +289,7 @@ operation_ref session_impl::join(join_options options, result_handler<welcome_in
   state_ = state::joining;
   join_id_ = next_request();
   join_cb_ = std::move(cb);
-  join_deadline_ = deadline_for({operation_ref::kind::join, join_id_});
+  join_deadline_ = deadline_for({operation_ref::kind::join, join_id_}, timeout_);
   auto realm = options.realm;
   join_options_ = std::move(options);
   send(wire::hello_message{std::move(realm), std::move(details)},
@@ -315,7 +329,8 @@ operation_ref session_impl::leave(std::string reason, done_handler cb) {
   send_quietly(wire::goodbye_message{value::object(), std::move(reason)});
   // A router that never answers GOODBYE must not keep us waiting, even without a timeout.
   const operation_ref op{operation_ref::kind::leave, leave_id_};
-  leave_deadline_ = deadline_for(op, std::chrono::seconds(5));
+  leave_deadline_ =
+      deadline_for(op, timeout_.count() > 0 ? timeout_ : std::chrono::milliseconds(5000));
   return op;
 }
 

@@ -2,6 +2,21 @@
 #include "session_impl.hpp"
 
 namespace wampbox::detail {
+namespace {
+
+/// Sets `options[key]` to the list, unless it is empty (an empty exclusion excludes nobody).
+template <typename T>
+void set_exclusion(value& options, const char* key, const std::vector<T>& list) {
+  if (!list.empty()) options[key] = list;
+}
+
+/// Sets `options[key]` to the list when one is given (an empty eligibility admits nobody).
+template <typename T>
+void set_eligibility(value& options, const char* key, const std::optional<std::vector<T>>& list) {
+  if (list) options[key] = *list;
+}
+
+}  // namespace
 
 operation_ref session_impl::publish(std::string topic, value args, value kwargs,
                                     publish_options options,
@@ -16,6 +31,13 @@ operation_ref session_impl::publish(std::string topic, value args, value kwargs,
     if (options.acknowledge) msg.options["acknowledge"] = true;
     if (!options.exclude_me) msg.options["exclude_me"] = false;
     if (options.disclose_me) msg.options["disclose_me"] = true;
+    if (options.retain) msg.options["retain"] = true;
+    set_exclusion(msg.options, "exclude", options.exclude);
+    set_exclusion(msg.options, "exclude_authid", options.exclude_authid);
+    set_exclusion(msg.options, "exclude_authrole", options.exclude_authrole);
+    set_eligibility(msg.options, "eligible", options.eligible);
+    set_eligibility(msg.options, "eligible_authid", options.eligible_authid);
+    set_eligibility(msg.options, "eligible_authrole", options.eligible_authrole);
     codec::call_context context;
     msg.data = encode_payload(*codec_, codec::payload_kind::publish, topic, msg.options,
                               std::move(args), std::move(kwargs), context);

@@ -38,6 +38,10 @@ struct pending_invocation {
   bool receive_progress = false;
   std::atomic<bool> answered{false};     ///< a final answer was handed over
   std::atomic<bool> interrupted{false};  ///< INTERRUPT arrived or the session ended
+  /// The callee's handler for an interruption (executor only); run once by interrupt().
+  std::function<void()> on_interrupt;
+  /// Marks the invocation interrupted and runs the callee's handler, if any (executor only).
+  void interrupt();
   /// Answers an invocation nobody answered, so the caller never waits forever.
   ~pending_invocation();
 };
@@ -47,6 +51,8 @@ void undo(session_impl& s, const subscription& sub) noexcept;
 /// Ends a registration (UNREGISTER) without waiting.
 void undo(session_impl& s, const registration& reg) noexcept;
 
+/// The wire name of a match policy.
+const char* match_name(match_policy m);
 /// SUBSCRIBE/REGISTER options: the user's extra options plus the match policy.
 value match_options(match_policy match, const value& extra);
 
@@ -80,9 +86,11 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   void attach(std::shared_ptr<transport::transport> connected);
   operation_ref join(join_options options, result_handler<welcome_info> cb);
   operation_ref leave(std::string reason, done_handler cb);
-  /// Cancels a pending operation: it completes with `why` (operation_aborted, timed_out) and
-  /// the protocol is cleaned up. Nothing happens when it already completed.
-  void cancel(operation_ref op, boost::system::error_code why);
+  /// Cancels a pending operation: it completes with `why` (operation_aborted, or timed_out after
+  /// the deadline `limit`) and the protocol is cleaned up. Nothing happens when it already
+  /// completed.
+  void cancel(operation_ref op, boost::system::error_code why,
+              std::chrono::milliseconds limit = {});
   /// The session object let go (destroyed or assigned over): ends with session_closed, drops
   /// the application's handlers, and refuses every operation from now on.
   void release();
@@ -138,14 +146,16 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
       return std::nullopt;
     }
   }
-  /// A timer that cancels `op` with timed_out after the session's timeout (null: none set).
+  /// A timer that cancels `op` with timed_out after `limit` (null when `limit` is zero).
   std::unique_ptr<boost::asio::steady_timer> deadline_for(operation_ref op,
-                                                          std::chrono::milliseconds fallback = {});
+                                                          std::chrono::milliseconds limit);
   /// Serializes and sends; `written` gets nullptr or the failure.
   void send(wire::message m, done_handler written);
-  /// Sends request `id` and waits for its answer in the request table, within the deadline.
+  /// Sends request `id` and waits for its answer in the request table, within `deadline`
+  /// (zero: the session's timeout).
   operation_ref request(wire::id id, wire::message m, wire::message_type kind,
-                        request_completion complete, request_cleanup cleanup = {});
+                        request_completion complete, request_cleanup cleanup = {},
+                        std::chrono::milliseconds deadline = {});
   void receive_next();
   void dispatch(wire::message&& m);
   /// Routes a reply to the request it answers (a late one for an abandoned request is fine).
@@ -230,6 +240,10 @@ value options_from(const value& extra);
 std::string string_or(const value& details, const char* key, const std::string& fallback);
 /// True when `details[key]` is the boolean true.
 bool flag(const value& details, const char* key);
+/// The peer a router disclosed in `details` under `role` ("caller", "publisher"): the session
+/// id `details[role]` with `details[role_authid]` and `details[role_authrole]`; nullopt when
+/// `details[role]` is not a session id.
+std::optional<peer_identity> disclosed(const value& details, const std::string& role);
 /// True for the ABORT reasons of a router refusing to authenticate (not_authorized,
 /// authentication_failed, no_auth_method, no_such_principal, ...).
 bool is_authentication_refusal(const std::string& reason);

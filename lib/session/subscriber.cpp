@@ -4,7 +4,6 @@
 #include <iostream>
 
 namespace wampbox::detail {
-namespace {
 
 const char* match_name(match_policy m) {
   switch (m) {
@@ -14,8 +13,6 @@ const char* match_name(match_policy m) {
   }
   return "exact";
 }
-
-}  // namespace
 
 value match_options(match_policy match, const value& extra) {
   value opts = options_from(extra);
@@ -27,6 +24,7 @@ operation_ref session_impl::subscribe(std::string topic, std::function<void(cons
                                       subscribe_options options, result_handler<subscription> cb) {
   auto opts = enrolment_options(options.match, options.extra, cb);
   if (!opts) return {};
+  if (options.get_retained) (*opts)["get_retained"] = true;
   const auto id = next_request();
   auto complete = [topic, handler = std::move(handler), cb](
                       session_impl& self, std::exception_ptr e, wire::message* answer) mutable {
@@ -107,6 +105,8 @@ void session_impl::on_event(wire::event_message& m) {
   ev.args = std::move(m.data.args);
   ev.kwargs = std::move(m.data.kwargs);
   ev.subscription = m.subscription;
+  ev.retained = flag(m.details, "retained");
+  ev.publisher = disclosed(m.details, "publisher");
   ev.details = std::move(m.details);
   // Copy: a handler may unsubscribe (and so modify the map) while we iterate.
   auto handlers = it->second.handlers;

@@ -1,6 +1,7 @@
 // Integration-test harness: router URLs from the environment, coroutine runner with a deadline.
 #pragma once
 
+#include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wampbox.hpp>
 #include <wampbox/wire/serializer.hpp>
 
@@ -128,6 +129,40 @@ class latch {
 inline asio::awaitable<void> sleep(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   co_await t.async_wait(use_awaitable);
+}
+
+/// True when the tests run against the project's test router, false against an external
+/// router (WAMPBOX_TEST_ROUTER, e.g. Crossbar.io).
+inline bool against_test_router() {
+  const char* external = std::getenv("WAMPBOX_TEST_ROUTER");
+  return external == nullptr || *external == '\0';
+}
+
+/// A one-element array.
+inline value list_of(value v) {
+  value a = value::array();
+  a.push_back(std::move(v));
+  return a;
+}
+
+/// A call_result with these arguments.
+inline call_result make_result(value args, value kwargs = nullptr) {
+  call_result r;
+  r.args = std::move(args);
+  r.kwargs = std::move(kwargs);
+  return r;
+}
+
+/// A cryptobox codec that encrypts every URI starting with one of `prefixes` with one fixed test
+/// key (both roles; the originator private key of payload-encryption.md's test vectors) and
+/// leaves other URIs (e.g. the meta procedures) in plaintext. One per session: each has its own
+/// replay cache.
+inline std::shared_ptr<codec::payload_codec> shared_key_codec(
+    const std::vector<std::string>& prefixes) {
+  codec::key_ring ring;
+  for (const auto& prefix : prefixes)
+    ring.set_key(prefix, codec::key::from_private("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="));
+  return std::make_shared<codec::cryptobox_codec>(std::move(ring));
 }
 
 /// A unique URI per test case, so runs against a shared router never interfere.

@@ -10,24 +10,6 @@
 using namespace wampbox;
 using namespace wampbox::test;
 
-namespace {
-
-/// A one-element array.
-value list_of(value v) {
-  value a = value::array();
-  a.push_back(std::move(v));
-  return a;
-}
-
-call_result make_result(value args, value kwargs = nullptr) {
-  call_result r;
-  r.args = std::move(args);
-  r.kwargs = std::move(kwargs);
-  return r;
-}
-
-}  // namespace
-
 TEST_CASE("join and leave") {
   each_endpoint([](endpoint ep) -> asio::awaitable<void> {
     session s(co_await asio::this_coro::executor);

@@ -14,6 +14,12 @@ class Broker:
     def __init__(self, disclose_all):
         self._subscriptions = UriMap()
         self._disclose_all = disclose_all
+        # topic -> the last PUBLISH with retain=True on it, its publisher and whether it was disclosed
+        self._retained = {}
+
+    def subscriptions(self):
+        """The realm's subscriptions (for the subscription meta API)."""
+        return self._subscriptions
 
     def subscribe(self, session, msg):
         """SUBSCRIBE -> SUBSCRIBED; sessions share one subscription per (topic, match).
@@ -28,6 +34,19 @@ class Broker:
         entry = self._subscriptions.get(msg.topic, msg.match) or self._subscriptions.add(msg.topic, msg.match)
         entry.members[session] = True
         session.send(message.Subscribed(msg.request, entry.id))
+        if msg.get_retained:
+            self._send_retained(session, entry)
+
+    def _send_retained(self, session, entry):
+        """After SUBSCRIBED with get_retained, as Crossbar.io: the event retained on the subscription's own
+        topic (exact match only: Crossbar.io keeps retained events with the exact topic's subscription), as
+        an EVENT with a new publication id and details.retained, if the subscriber is eligible for it."""
+        if entry.match != MATCH_EXACT or entry.uri not in self._retained:
+            return
+        publish, publisher, disclose = self._retained[entry.uri]
+        if not self._is_receiver(session, publisher, publish):
+            return
+        session.send(self._event(entry, new_id(), publish, publisher, disclose, retained=True))
 
     def unsubscribe(self, session, msg):
         """UNSUBSCRIBE -> UNSUBSCRIBED, or ERROR wamp.error.no_such_subscription."""
@@ -52,21 +71,26 @@ class Broker:
             return
         publication = new_id()
         disclose = self._disclose_all or disclose_me
-        data = transparent_payload(msg)
         for entry in self._subscriptions.matching(msg.topic):
             for receiver in entry.members:
-                if not self._is_receiver(receiver, session, msg):
-                    continue
-                receiver.send(message.Event(
-                    entry.id, publication,
-                    publisher=session.session_id if disclose else None,
-                    publisher_authid=session.authid if disclose else None,
-                    publisher_authrole=session.authrole if disclose else None,
-                    # pattern subscribers cannot know the concrete topic otherwise
-                    topic=msg.topic if entry.match != MATCH_EXACT else None,
-                    **data))
+                if self._is_receiver(receiver, session, msg):
+                    receiver.send(self._event(entry, publication, msg, session, disclose))
+        if msg.retain:
+            self._retained[msg.topic] = (msg, session, disclose)
         if msg.acknowledge:
             session.send(message.Published(msg.request, publication))
+
+    @staticmethod
+    def _event(entry, publication, msg, publisher, disclose, retained=None):
+        return message.Event(
+            entry.id, publication,
+            publisher=publisher.session_id if disclose else None,
+            publisher_authid=publisher.authid if disclose else None,
+            publisher_authrole=publisher.authrole if disclose else None,
+            # pattern subscribers cannot know the concrete topic otherwise
+            topic=msg.topic if entry.match != MATCH_EXACT else None,
+            retained=retained,
+            **transparent_payload(msg))
 
     @staticmethod
     def _is_receiver(receiver, publisher, msg):

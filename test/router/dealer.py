@@ -1,5 +1,8 @@
 """Remote procedure call part of the test router, modelled on Crossbar.io's dealer."""
 
+import random
+
+from twisted.internet import reactor
 from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 
@@ -20,16 +23,37 @@ class _Invocation:
         self.canceled = False
         # for cancel mode "kill": the ERROR the caller gets once the callee has answered
         self.deferred_error = None
+        # the router-side call timeout (CALL.Options.timeout), while it runs
+        self.timer = None
 
 
 def _canceled_error(call, reason):
     return message.Error(message.Call.MESSAGE_TYPE, call.request, ApplicationError.CANCELED, [reason])
 
 
-def _can_interrupt(callee):
-    """Whether the callee announced call_canceling (else Crossbar.io never sends it INTERRUPT)."""
-    features = callee.roles.get('callee')
+def _can_cancel(session, role):
+    """Whether the session announced call_canceling for `role` (Crossbar.io sends INTERRUPT to a callee,
+    and the ERROR of a timed-out call to a caller, only then)."""
+    features = session.roles.get(role)
     return bool(features is not None and features.call_canceling)
+
+
+def _can_interrupt(callee):
+    return _can_cancel(callee, 'callee')
+
+
+def _choose_callee(entry):
+    """The callee a call goes to under the registration's invocation policy (as Crossbar.io's dealer)."""
+    callees = list(entry.members)
+    if entry.invoke == message.Register.INVOKE_LAST:
+        return callees[-1]
+    if entry.invoke == message.Register.INVOKE_ROUNDROBIN:
+        callee = callees[entry.next_callee % len(callees)]
+        entry.next_callee += 1
+        return callee
+    if entry.invoke == message.Register.INVOKE_RANDOM:
+        return random.choice(callees)
+    return callees[0]  # single, first
 
 
 class Dealer:
@@ -44,21 +68,37 @@ class Dealer:
 
     def register(self, session, msg):
         """REGISTER -> REGISTERED; ERROR wamp.error.invalid_uri for a reserved "wamp." procedure (as
-        Crossbar.io refuses every session but its own "trusted" ones), else ERROR
-        wamp.error.procedure_already_exists (single callee only)."""
+        Crossbar.io refuses every session but its own "trusted" ones). A registration is shared by the
+        callees that ask for the same invocation policy (not "single"); otherwise ERROR
+        wamp.error.procedure_already_exists (the existing one is "single") or
+        wamp.error.procedure_exists_with_different_invocation_policy."""
         if is_reserved(msg.procedure):
             # the message text is Crossbar.io's, unbalanced parenthesis included
             session.send(message.Error(message.Register.MESSAGE_TYPE, msg.request, ApplicationError.INVALID_URI,
                                        ["register for restricted procedure URI '{}')".format(msg.procedure)]))
             return
-        if self._registrations.get(msg.procedure, msg.match) is not None:
+        entry = self._registrations.get(msg.procedure, msg.match)
+        if entry is not None and entry.invoke == message.Register.INVOKE_SINGLE:
             session.send(message.Error(message.Register.MESSAGE_TYPE, msg.request,
                                        ApplicationError.PROCEDURE_ALREADY_EXISTS,
                                        ["register for already registered procedure '{}'".format(msg.procedure)]))
             return
-        entry = self._registrations.add(msg.procedure, msg.match)
+        if entry is not None and entry.invoke != msg.invoke:
+            conflict = ApplicationError.PROCEDURE_EXISTS_INVOCATION_POLICY_CONFLICT
+            session.send(message.Error(
+                message.Register.MESSAGE_TYPE, msg.request, conflict,
+                ["register for already registered procedure '{}' with conflicting invocation policy (has {} and {} "
+                 "was requested)".format(msg.procedure, entry.invoke, msg.invoke)]))
+            return
+        if entry is None:
+            entry = self._registrations.add(msg.procedure, msg.match)
+            entry.invoke = msg.invoke
         entry.members[session] = True
         session.send(message.Registered(msg.request, entry.id))
+
+    def registrations(self):
+        """The realm's registrations (for the registration meta API)."""
+        return self._registrations
 
     def unregister(self, session, msg):
         """UNREGISTER -> UNREGISTERED, or ERROR wamp.error.no_such_registration."""
@@ -77,11 +117,13 @@ class Dealer:
             session.send(message.Error(message.Call.MESSAGE_TYPE, msg.request, ApplicationError.NO_SUCH_PROCEDURE,
                                        ["no callee registered for procedure <{}>".format(msg.procedure)]))
             return
-        callee = next(iter(entry.members))
+        callee = _choose_callee(entry)
         disclose = self._disclose_all or disclose_me
         invocation = _Invocation(new_id(self._invocations), session, msg, callee)
         self._invocations[invocation.id] = invocation
         self._by_call[(session.session_id, msg.request)] = invocation
+        if msg.timeout:
+            invocation.timer = reactor.callLater(msg.timeout / 1000.0, self._time_out, invocation)
         callee.send(message.Invocation(
             invocation.id, entry.id,
             timeout=msg.timeout,
@@ -173,6 +215,21 @@ class Dealer:
             invocation.caller.send(invocation.deferred_error)
         self._finish(invocation)
 
+    def _time_out(self, invocation):
+        """The router-side call timeout passed, as Crossbar.io's dealer handles it: the caller gets
+        ERROR wamp.error.canceled (if it announced call_canceling and still waits), the callee INTERRUPT
+        "killnowait" (if it announced call_canceling); a late answer is then ignored."""
+        invocation.timer = None
+        caller_waits = not invocation.canceled or invocation.deferred_error is not None
+        if caller_waits and _can_cancel(invocation.caller, 'caller'):
+            invocation.caller.send(_canceled_error(invocation.call, "call timed out"))
+        if not invocation.canceled and _can_interrupt(invocation.callee):
+            invocation.callee.send(message.Interrupt(invocation.id, message.Cancel.KILLNOWAIT))
+        self._finish(invocation)
+
     def _finish(self, invocation):
+        if invocation.timer is not None:
+            invocation.timer.cancel()
+            invocation.timer = None
         del self._invocations[invocation.id]
         self._by_call.pop((invocation.caller.session_id, invocation.call.request), None)

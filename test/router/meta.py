@@ -1,11 +1,12 @@
-"""The session meta procedures of the test router, answered as Crossbar.io's realm service session does.
+"""The meta procedures of the test router, answered as Crossbar.io's realm service session does.
 
 Crossbar.io implements the WAMP meta API in a router-internal session (authrole "trusted") that
-registers wamp.session.count, wamp.session.list and wamp.session.get like any callee. Here the
-router answers such a CALL itself, with the messages that service session would send:
+registers wamp.session.count/list/get, wamp.subscription.list/lookup/match/get/list_subscribers/
+count_subscribers and wamp.registration.list/lookup/match/get/list_callees/count_callees like any
+callee. Here the router answers such a CALL itself, with the messages that service session would send:
   * RESULT [count] / [[session ids]] / [session details], disclosing the service session as the
     callee (Crossbar.io's dealer discloses every callee in RESULT);
-  * ERROR wamp.error.no_such_session for an unknown session id;
+  * ERROR wamp.error.no_such_session / no_such_subscription / no_such_registration for an unknown id;
   * ERROR wamp.error.runtime_error for arguments the procedure cannot take (what Autobahn|Python
     answers when the procedure raises an exception that is not an ApplicationError);
   * ERROR wamp.error.no_payload_codec for an encrypted CALL (the service session holds no keys).
@@ -16,6 +17,8 @@ from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import SessionDetails
 
 from ids import new_id
+from routing import is_reserved
+from uri_map import MATCH_EXACT, MATCH_PREFIX, MATCH_WILDCARD
 
 # the service session's identity in a Crossbar.io node started from router-config/ (one router
 # worker, one realm: Crossbar.io numbers them worker001 and realm001)
@@ -40,14 +43,84 @@ def _authroles_filter(filter_authroles):
     return filter_authroles
 
 
-class SessionMetaApi:
-    """wamp.session.count/list/get over the sessions of one realm."""
+def _by_match(entries):
+    """{"exact": [ids], "prefix": [ids], "wildcard": [ids]} of the entries not on reserved URIs (Crossbar.io
+    leaves its own "wamp." ones out for every session but the trusted)."""
+    lists = {MATCH_EXACT: [], MATCH_PREFIX: [], MATCH_WILDCARD: []}
+    for entry in entries:
+        if not is_reserved(entry.uri):
+            lists[entry.match].append(entry.id)
+    return lists
+
+
+class _EntryApi:
+    """The six meta procedures over one kind of entry (subscriptions or registrations), named as
+    Crossbar.io names them: list, lookup, match, get, list_<members>, count_<members>."""
+
+    def __init__(self, entries, no_such, what, single_match):
+        self._entries = entries  # () -> the UriMap
+        self._no_such = no_such
+        self._what = what
+        self._where = 'dealer' if single_match else 'broker'  # Crossbar.io's wording
+        self._single_match = single_match  # registrations: one best match, not a list
+
+    def procedures(self, prefix, members):
+        return {prefix + 'list': self.list, prefix + 'lookup': self.lookup, prefix + 'match': self.match,
+                prefix + 'get': self.get, prefix + 'list_' + members: self.list_members,
+                prefix + 'count_' + members: self.count_members}
+
+    def _entry(self, entry_id):
+        entry = self._entries().by_id(entry_id) if isinstance(entry_id, int) else None
+        if entry is None or is_reserved(entry.uri):
+            raise _ServiceError(self._no_such,
+                                'no {} with ID {} exists on this {}'.format(self._what, entry_id, self._where))
+        return entry
+
+    def list(self, session_id=None):
+        entries = self._entries().all()
+        if session_id is not None:
+            entries = [entry for entry in entries if any(s.session_id == session_id for s in entry.members)]
+        return _by_match(entries)
+
+    def lookup(self, uri, options=None):
+        entry = self._entries().get(uri, (options or {}).get('match', MATCH_EXACT))
+        return entry.id if entry is not None else None
+
+    def match(self, uri):
+        if self._single_match:
+            entry = self._entries().best_match(uri)
+            return entry.id if entry is not None else None
+        ids = [entry.id for entry in self._entries().matching(uri)]
+        return ids or None
+
+    def get(self, entry_id):
+        entry = self._entry(entry_id)
+        details = entry.describe()
+        if self._single_match:
+            details['invoke'] = entry.invoke
+        return details
+
+    def list_members(self, entry_id):
+        return [session.session_id for session in self._entry(entry_id).members]
+
+    def count_members(self, entry_id):
+        return len(self._entry(entry_id).members)
+
+
+class MetaApi:
+    """The session, subscription and registration meta procedures of one realm."""
 
     def __init__(self, realm):
         self._realm = realm
         self.session_id = new_id()
+        subscriptions = _EntryApi(lambda: realm.broker.subscriptions(), ApplicationError.NO_SUCH_SUBSCRIPTION,
+                                  'subscription', single_match=False)
+        registrations = _EntryApi(lambda: realm.dealer.registrations(), ApplicationError.NO_SUCH_REGISTRATION,
+                                  'registration', single_match=True)
         self._procedures = {'wamp.session.count': self._count, 'wamp.session.list': self._list,
                             'wamp.session.get': self._get}
+        self._procedures.update(subscriptions.procedures('wamp.subscription.', 'subscribers'))
+        self._procedures.update(registrations.procedures('wamp.registration.', 'callees'))
 
     def handles(self, procedure):
         """True if `procedure` is one this API answers."""

@@ -2,6 +2,7 @@
 
 import itertools
 
+from autobahn.exception import Disconnected
 from autobahn.util import generate_serial_number
 from autobahn.wamp import message, role
 from autobahn.wamp.exception import ApplicationError, TransportLost
@@ -9,18 +10,19 @@ from autobahn.wamp.exception import ApplicationError, TransportLost
 from broker import Broker
 from dealer import Dealer
 from ids import new_id
-from meta import SessionMetaApi
+from meta import MetaApi
 from routing import PROTOCOL_VIOLATION, ProtocolViolation
 from serializers import disclose_me_requested
 
 # the features Crossbar.io announces that this router implements
 _BROKER_FEATURES = role.RoleBrokerFeatures(
     publisher_identification=True, pattern_based_subscription=True, subscriber_blackwhite_listing=True,
-    publisher_exclusion=True, payload_transparency=True, payload_encryption_cryptobox=True)
+    publisher_exclusion=True, event_retention=True, session_meta_api=True, subscription_meta_api=True,
+    payload_transparency=True, payload_encryption_cryptobox=True)
 _DEALER_FEATURES = role.RoleDealerFeatures(
-    caller_identification=True, pattern_based_registration=True, shared_registration=False, session_meta_api=True,
-    call_canceling=True, progressive_call_results=True, payload_transparency=True,
-    payload_encryption_cryptobox=True)
+    caller_identification=True, pattern_based_registration=True, shared_registration=True, session_meta_api=True,
+    registration_meta_api=True, call_timeout=True, call_canceling=True, progressive_call_results=True,
+    payload_transparency=True, payload_encryption_cryptobox=True)
 
 _connection_numbers = itertools.count(1)
 
@@ -34,7 +36,7 @@ class Realm:
         self.broker = Broker(disclose_all)
         self.dealer = Dealer(disclose_all)
         self.sessions = {}
-        self.meta = SessionMetaApi(self)
+        self.meta = MetaApi(self)
 
     def new_session_id(self):
         """A random session id no session of the realm has."""
@@ -107,7 +109,13 @@ class RouterSession:
         if self.transport is None or not self.transport.isOpen():
             return
         self._log.log('tx', self, msg)
-        self.transport.send(msg)
+        try:
+            self.transport.send(msg)
+        except Disconnected:
+            # a WebSocket in its closing handshake is still "open" but refuses to send; raised here,
+            # it would end the connection of the peer whose message caused the send (e.g. a callee
+            # answering a call whose caller just went away), as Crossbar.io does not
+            pass
 
     def end(self, msg=None):
         """Send a final ABORT or GOODBYE (if given), leave the realm and close the transport."""

@@ -423,6 +423,41 @@ class BrokerTests(unittest.TestCase):
             self.assertIsNone(subscriber.expect(message.Event).publisher)
 
 
+    def test_retained_event_on_get_retained(self):
+        """As Crossbar.io: the last PUBLISH with retain=True on a topic is sent, after SUBSCRIBED, to an
+        exact subscriber that asks with get_retained (new publication id, details.retained); without
+        get_retained, or to a subscriber the publication excludes, nothing; the payload travels as it came."""
+        with joined() as publisher:
+            publisher.send(message.Publish(1, 'com.test.retain', args=['old'], retain=True))
+            publisher.send_raw([16, 2, {'retain': True, 'acknowledge': True, 'enc_algo': 'cryptobox',
+                                        'enc_serializer': 'json'}, 'com.test.retain', b'\x01\x02'])
+            publication = publisher.expect(message.Published).publication
+            with joined('unix', 'msgpack') as late, joined() as plain, joined() as excluded:
+                late.send(message.Subscribe(1, 'com.test.retain', get_retained=True))
+                subscription = late.expect(message.Subscribed).subscription
+                event = late.recv_raw()
+                details = {'retained': True, 'enc_algo': 'cryptobox', 'enc_serializer': 'json'}
+                self.assertEqual((event[0], event[1], event[3]), (36, subscription, details))
+                self.assertNotEqual(event[2], publication)
+                self.assertEqual(event[4], b'\x01\x02')
+                plain.send(message.Subscribe(1, 'com.test.retain'))
+                plain.expect(message.Subscribed)
+                self._assert_next_is_published(publisher, plain)
+                publisher.send(message.Publish(3, 'com.test.retain', args=['only for late'], retain=True,
+                                               eligible=[late.session_id]))
+                excluded.send(message.Subscribe(1, 'com.test.retain', get_retained=True))
+                excluded.expect(message.Subscribed)
+                excluded.send(message.Subscribe(2, 'com.test.sync'))
+                excluded.expect(message.Subscribed)
+
+    @staticmethod
+    def _assert_next_is_published(publisher, subscriber):
+        """The subscriber's next message is the EVENT of a fresh publication (nothing retained came first)."""
+        publisher.send(message.Publish(99, 'com.test.retain', args=['fresh'], acknowledge=True))
+        assert subscriber.expect(message.Event).args == ['fresh']
+        publisher.expect(message.Published)
+
+
 class DealerTests(unittest.TestCase):
 
     def _register(self, callee, procedure, match=None, request=1):
@@ -594,6 +629,61 @@ class DealerTests(unittest.TestCase):
             callee.send(message.Yield(invocation.request, args=['nobody listens']))
             self._assert_nothing_pending(callee)
 
+    def test_shared_registration_policies(self):
+        """As Crossbar.io: callees share a registration when they ask for the same invocation policy;
+        "single" refuses a second callee, another policy is a conflict; calls go out by the policy."""
+        with joined() as a, joined() as b, joined() as c, joined() as caller:
+            for policy, expected in (('first', 'aaa'), ('last', 'ccc'), ('roundrobin', 'abca')):
+                with self.subTest(policy=policy):
+                    procedure = 'com.test.shared.' + policy
+                    registration = None
+                    for callee in (a, b, c):
+                        callee.send(message.Register(1, procedure, invoke=policy))
+                        got = callee.expect(message.Registered).registration
+                        self.assertEqual(registration or got, got)
+                        registration = got
+                    a.send(message.Register(2, procedure, invoke='random'))
+                    self.assertEqual(a.expect(message.Error).error,
+                                     'wamp.error.procedure_exists_with_different_invocation_policy')
+                    callees = {'a': a, 'b': b, 'c': c}
+                    for request, name in enumerate(expected, start=10):
+                        caller.send(message.Call(request, procedure))
+                        invocation = callees[name].expect(message.Invocation)
+                        callees[name].send(message.Yield(invocation.request, args=[name]))
+                        self.assertEqual(caller.expect(message.Result).args, [name])
+                    for callee in callees.values():
+                        self._assert_nothing_pending(callee)
+            procedure = 'com.test.shared.random'
+            for callee in (a, b):
+                callee.send(message.Register(1, procedure, invoke='random'))
+                callee.expect(message.Registered)
+            c.send(message.Register(1, procedure))
+            self.assertEqual(c.expect(message.Error).error,
+                             'wamp.error.procedure_exists_with_different_invocation_policy')
+            a.send(message.Register(5, 'com.test.shared.single'))
+            a.expect(message.Registered)
+            b.send(message.Register(5, 'com.test.shared.single'))
+            self.assertEqual(b.expect(message.Error).error, 'wamp.error.procedure_already_exists')
+
+    def test_router_side_call_timeout(self):
+        """As Crossbar.io: past CALL.Options.timeout the caller gets ERROR wamp.error.canceled and the
+        callee INTERRUPT "killnowait"; the callee's late answer is dropped."""
+        with joined() as callee, joined() as caller:
+            self._register(callee, 'com.test.timeout')
+            caller.send(message.Call(1, 'com.test.timeout', timeout=200))
+            invocation = callee.expect(message.Invocation)
+            self.assertEqual(invocation.timeout, 200)
+            error = caller.expect(message.Error)
+            self.assertEqual((error.request, error.error), (1, 'wamp.error.canceled'))
+            interrupt = callee.expect(message.Interrupt)
+            self.assertEqual((interrupt.request, interrupt.mode), (invocation.request, 'killnowait'))
+            callee.send(message.Yield(invocation.request, args=['late']))
+            self._assert_nothing_pending(caller)
+            caller.send(message.Call(2, 'com.test.timeout', timeout=5000))
+            invocation = callee.expect(message.Invocation)
+            callee.send(message.Yield(invocation.request, args=['in time']))
+            self.assertEqual(caller.expect(message.Result).args, ['in time'])
+
     def test_answer_to_unknown_request_ignored_to_another_callees_aborts(self):
         """As Crossbar.io 20.x and later: a YIELD/ERROR for no pending invocation is dropped (the
         session goes on); one for an invocation sent to another callee aborts the session."""
@@ -614,8 +704,8 @@ class DealerTests(unittest.TestCase):
 
 
 class SessionMetaTests(unittest.TestCase):
-    """wamp.session.count/list/get as Crossbar.io's realm service session answers them, on a router of
-    their own so that the set of joined sessions is exactly known."""
+    """The meta procedures (wamp.session.*, wamp.subscription.*, wamp.registration.*) as Crossbar.io's realm
+    service session answers them, on a router of their own so that the set of joined sessions is exactly known."""
 
     @classmethod
     def setUpClass(cls):
@@ -705,6 +795,46 @@ class SessionMetaTests(unittest.TestCase):
         # an ordinary "wamp." procedure the router does not serve is just not there
         client.send(message.Call(3, 'wamp.session.no_such_procedure'))
         self.assertEqual(client.expect(message.Error).error, 'wamp.error.no_such_procedure')
+
+    def test_subscription_and_registration_meta(self):
+        """wamp.subscription.* and wamp.registration.* as Crossbar.io's service session answers them."""
+        a, b = self._joined('rs'), self._joined('unix', 'cbor')
+        a.send(message.Subscribe(2, 'com.meta.topic'))
+        exact = a.expect(message.Subscribed).subscription
+        b.send(message.Subscribe(2, 'com.meta.topic'))
+        b.expect(message.Subscribed)
+        b.send(message.Subscribe(3, 'com.meta.', match='prefix'))
+        prefix = b.expect(message.Subscribed).subscription
+        self.assertEqual(self._result(a, 'wamp.subscription.list'),
+                         {'exact': [exact], 'prefix': [prefix], 'wildcard': []})
+        self.assertEqual(self._result(a, 'wamp.subscription.list', b.session_id)['prefix'], [prefix])
+        self.assertEqual(self._result(a, 'wamp.subscription.lookup', 'com.meta.topic'), exact)
+        self.assertEqual(self._result(a, 'wamp.subscription.lookup', 'com.meta.', {'match': 'prefix'}), prefix)
+        self.assertIsNone(self._result(a, 'wamp.subscription.lookup', 'com.meta.none'))
+        self.assertEqual(sorted(self._result(a, 'wamp.subscription.match', 'com.meta.topic')), sorted([exact, prefix]))
+        self.assertIsNone(self._result(a, 'wamp.subscription.match', 'org.none'))
+        got = self._result(a, 'wamp.subscription.get', exact)
+        self.assertEqual({k: got[k] for k in ('id', 'uri', 'match')},
+                         {'id': exact, 'uri': 'com.meta.topic', 'match': 'exact'})
+        self.assertTrue(re.match(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d', got['created']), got)
+        self.assertEqual(sorted(self._result(a, 'wamp.subscription.list_subscribers', exact)),
+                         sorted([a.session_id, b.session_id]))
+        self.assertEqual(self._result(a, 'wamp.subscription.count_subscribers', prefix), 1)
+        self.assertEqual(self._error(a, 'wamp.subscription.get', 1).error, 'wamp.error.no_such_subscription')
+
+        a.send(message.Register(4, 'com.meta.proc', invoke='roundrobin'))
+        registration = a.expect(message.Registered).registration
+        b.send(message.Register(4, 'com.meta.proc', invoke='roundrobin'))
+        b.expect(message.Registered)
+        self.assertEqual(self._result(a, 'wamp.registration.list')['exact'], [registration])
+        self.assertEqual(self._result(a, 'wamp.registration.lookup', 'com.meta.proc'), registration)
+        self.assertEqual(self._result(a, 'wamp.registration.match', 'com.meta.proc'), registration)
+        self.assertIsNone(self._result(a, 'wamp.registration.match', 'com.meta.none'))
+        got = self._result(a, 'wamp.registration.get', registration)
+        self.assertEqual((got['uri'], got['match'], got['invoke']), ('com.meta.proc', 'exact', 'roundrobin'))
+        self.assertEqual(self._result(a, 'wamp.registration.list_callees', registration), [a.session_id, b.session_id])
+        self.assertEqual(self._result(a, 'wamp.registration.count_callees', registration), 2)
+        self.assertEqual(self._error(a, 'wamp.registration.count_callees', 1).error, 'wamp.error.no_such_registration')
 
 
 # ---------------------------------------------------------------- router-config/

@@ -5,6 +5,8 @@ entry (subscription or registration) per pair, shared by all its member
 sessions, with a random router-scope id.
 """
 
+from autobahn.util import utcnow
+
 from ids import new_id
 
 MATCH_EXACT = 'exact'
@@ -19,8 +21,17 @@ class Entry:
         self.id = entry_id
         self.uri = uri
         self.match = match
+        # ISO 8601 time of creation, as Crossbar.io reports it in wamp.subscription.get/registration.get
+        self.created = utcnow()
         # dict used as an insertion-ordered set: the first member is the oldest
         self.members = {}
+        # registrations: the invocation policy shared by all callees, and the round-robin position
+        self.invoke = 'single'
+        self.next_callee = 0
+
+    def describe(self):
+        """The entry as wamp.subscription.get / wamp.registration.get answer it."""
+        return {'id': self.id, 'created': self.created, 'uri': self.uri, 'match': self.match}
 
     def matches(self, uri):
         """True if a concrete URI (topic or procedure) falls under this entry."""
@@ -69,6 +80,10 @@ class UriMap:
         if not entry.members:
             del self._by_key[(entry.uri, entry.match)]
             del self._by_id[entry.id]
+
+    def all(self):
+        """Every entry (a copy)."""
+        return list(self._by_id.values())
 
     def entries_of(self, session):
         """All entries the session is a member of (copied, safe to modify the map while iterating)."""

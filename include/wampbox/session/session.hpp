@@ -118,8 +118,15 @@ class WAMPBOX_API responder {
   /// `payload_error` as its `wamp.error.encryption.*` URI, anything else as
   /// `wamp.error.runtime_error` with the exception's message.
   void fail(std::exception_ptr exception);
-  /// True once the router sent INTERRUPT (the call was canceled); answers are then dropped.
+  /// True once the router sent INTERRUPT (the call was canceled, or its router-side timeout
+  /// passed) or the session ended; answers are then dropped.
   bool interrupted() const noexcept;
+  /// Runs `handler` once on the session's executor when the invocation is interrupted (right away
+  /// if it already was), so a long-running handler can stop its work. The session has then
+  /// already answered the router (ERROR wamp.error.canceled). Not run when the session object
+  /// is destroyed. A later call replaces an earlier handler. The handler is dropped once the
+  /// invocation is answered; a responder it holds keeps the invocation alive until then.
+  void on_interrupt(std::function<void()> handler);
   /// True once a final answer (yield or error) was handed over.
   bool answered() const noexcept;
 

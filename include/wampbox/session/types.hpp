@@ -48,13 +48,24 @@ struct join_options {
   std::optional<auth::authenticator> authenticator;
 };
 
-/// Options of PUBLISH.
+/// Options of PUBLISH. The exclusion and eligibility lists are the WAMP subscriber
+/// black- and whitelisting: a session receives the event only if it is in no `exclude*` list
+/// and in every `eligible*` list that is set (an empty list that is set admits nobody).
 struct publish_options {
   publish_options() = default;
   bool acknowledge = false;  ///< ask the router for PUBLISHED (the operation then waits for it)
   bool exclude_me = true;    ///< do not deliver to this session's own subscriptions
-  bool disclose_me = false;  ///< ask the router to disclose the publisher to subscribers
-  value extra = nullptr;     ///< further PUBLISH.Options (object or null), merged as given
+  /// Ask the router to disclose the publisher to subscribers. Crossbar.io ignores it and
+  /// discloses by its role configuration ("disclose" permission) instead.
+  bool disclose_me = false;
+  bool retain = false;  ///< ask the broker to keep this event for later `get_retained` subscribers
+  std::vector<wire::id> exclude;                              ///< session ids not to deliver to
+  std::vector<std::string> exclude_authid;                    ///< authids not to deliver to
+  std::vector<std::string> exclude_authrole;                  ///< authroles not to deliver to
+  std::optional<std::vector<wire::id>> eligible;              ///< only these session ids
+  std::optional<std::vector<std::string>> eligible_authid;    ///< only these authids
+  std::optional<std::vector<std::string>> eligible_authrole;  ///< only these authroles
+  value extra = nullptr;  ///< further PUBLISH.Options (object or null), merged as given
 };
 
 /// Topic or procedure matching policy.
@@ -64,14 +75,35 @@ enum class match_policy { exact, prefix, wildcard };
 struct subscribe_options {
   subscribe_options() = default;
   match_policy match = match_policy::exact;  ///< how the topic is matched
-  value extra = nullptr;                     ///< further SUBSCRIBE.Options, merged as given
+  /// Ask the broker for the events it retained on the matching topics; they arrive right
+  /// after the subscription, with `event::retained` set.
+  bool get_retained = false;
+  value extra = nullptr;  ///< further SUBSCRIBE.Options, merged as given
+};
+
+/// Which callee of a shared registration gets a call (the invocation policies Crossbar.io
+/// implements). All callees of one registration must register with the same policy.
+enum class invocation_policy {
+  single,      ///< one callee only: a second REGISTER fails (procedure_already_exists)
+  roundrobin,  ///< the callees in turn
+  random,      ///< a callee chosen at random
+  first,       ///< the callee that registered first
+  last,        ///< the callee that registered last
 };
 
 /// Options of REGISTER.
 struct register_options {
   register_options() = default;
-  match_policy match = match_policy::exact;  ///< how the procedure is matched
-  value extra = nullptr;                     ///< further REGISTER.Options, merged as given
+  match_policy match = match_policy::exact;              ///< how the procedure is matched
+  invocation_policy invoke = invocation_policy::single;  ///< how shared callees are chosen
+  value extra = nullptr;  ///< further REGISTER.Options, merged as given
+};
+
+/// A peer's identity as a router disclosed it (caller, publisher).
+struct peer_identity {
+  wire::id session = 0;  ///< the peer's session id
+  std::string authid;    ///< its authid (may be empty)
+  std::string authrole;  ///< its authrole (may be empty)
 };
 
 /// Arguments of a call or a call's answer.
@@ -94,12 +126,19 @@ enum class cancel_mode {
 /// Options of CALL.
 struct call_options {
   call_options() = default;
-  /// Sent in CANCEL when the call's operation is canceled; the operation itself always
-  /// completes at once with operation_aborted.
+  /// Sent in CANCEL when the call's operation is canceled (also by `deadline`); the operation
+  /// itself always completes at once, without waiting for the router's answer.
   wampbox::cancel_mode cancel_mode = wampbox::cancel_mode::kill;
-  /// Router-side timeout (CALL.Options.timeout); zero means none.
+  /// Router-side timeout (CALL.Options.timeout): the router cancels the call after it and
+  /// answers `wamp.error.canceled`; zero means none.
   std::chrono::milliseconds timeout{0};
-  bool disclose_me = false;  ///< ask the router to disclose the caller to the callee
+  /// Client-side deadline of this call: past it the call is canceled (CANCEL with
+  /// `cancel_mode`) and completes with `boost::asio::error::timed_out`. Zero: the session's
+  /// `set_timeout`, if any.
+  std::chrono::milliseconds deadline{0};
+  /// Ask the router to disclose the caller to the callee. Crossbar.io ignores it and
+  /// discloses by its role configuration ("disclose" permission) instead.
+  bool disclose_me = false;
   /// Receives progressive results (sets CALL.Options.receive_progress).
   std::function<void(const call_result&)> on_progress;
   value extra = nullptr;  ///< further CALL.Options, merged as given
@@ -114,6 +153,10 @@ struct event {
   value kwargs = nullptr;     ///< keyword arguments (object) or null
   value details;              ///< EVENT.Details (publisher, topic, enc_* ...)
   bool encrypted = false;     ///< the payload travelled end-to-end encrypted
+  bool retained = false;      ///< a retained event (details.retained), sent on subscribing
+  /// The publisher as the router disclosed it (details.publisher*): the router's word, not
+  /// authenticated end to end.
+  std::optional<peer_identity> publisher = std::nullopt;
   /// The authenticated publisher, in secure mode only (the router's `publisher` detail is not).
   std::optional<codec::payload_sender> sender = std::nullopt;
 };
@@ -127,6 +170,11 @@ struct invocation {
   value kwargs = nullptr;     ///< keyword arguments (object) or null
   value details;              ///< INVOCATION.Details (caller, receive_progress, enc_* ...)
   bool encrypted = false;     ///< the payload travelled end-to-end encrypted
+  /// The caller as the router disclosed it (details.caller*): the router's word, not
+  /// authenticated end to end.
+  std::optional<peer_identity> caller = std::nullopt;
+  /// The caller's router-side timeout (details.timeout); zero when none was set.
+  std::chrono::milliseconds timeout{0};
   /// The authenticated caller, in secure mode only (the router's `caller` detail is not).
   std::optional<codec::payload_sender> sender = std::nullopt;
 };
