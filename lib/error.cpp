@@ -40,6 +40,7 @@ class category final : public boost::system::error_category {
       case errc::replayed_payload: return "replayed or stale encrypted payload";
       case errc::invalid_payload: return "invalid decrypted payload";
       case errc::invalid_key: return "invalid key";
+      case errc::not_connected: return "not connected to a router";
     }
     return "unknown wampbox error";
   }

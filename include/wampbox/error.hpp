@@ -48,6 +48,8 @@ enum class errc {
   replayed_payload,               ///< a payload (nonce) already seen, or too old
   invalid_payload,                ///< decrypted bytes are not a valid inner payload
   invalid_key,                    ///< a key is malformed (length, encoding)
+  // reconnecting client
+  not_connected,  ///< no session is joined (the client is reconnecting, stopped, or not running)
 };
 
 /// The error category of `wampbox::errc`.

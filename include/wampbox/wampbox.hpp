@@ -1,6 +1,7 @@
 // wampbox — everything an application needs, in one include.
 #pragma once
 
+#include <wampbox/client/client.hpp>
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/error.hpp>
 #include <wampbox/session/session.hpp>
