@@ -4,7 +4,7 @@
 #include <boost/asio/error.hpp>
 
 #include <algorithm>
-#include <cmath>
+#include <type_traits>
 
 namespace wampbox::detail {
 namespace {
@@ -48,6 +48,28 @@ void notify(const Handler& handler, const Args&... args) {
   if (!handler) return;
   auto copy = handler;
   copy(args...);
+}
+
+/// Makes a subscription or registration on a session, with its handler shared.
+template <typename Entry, typename Callback>
+void enrol(session& s, const Entry& e, Callback made) {
+  if constexpr (std::is_same_v<typename Entry::handle_type, subscription>)
+    s.async_subscribe(
+        e.uri, [h = e.handler](const event& ev) { (*h)(ev); }, e.options, std::move(made));
+  else
+    s.async_register(
+        e.uri, [h = e.handler](invocation inv, responder r) { (*h)(std::move(inv), r); }, e.options,
+        std::move(made));
+}
+
+/// Ends a subscription or registration on a session.
+template <typename Token>
+void withdraw(session& s, const subscription& sub, Token done) {
+  s.async_unsubscribe(sub, std::move(done));
+}
+template <typename Token>
+void withdraw(session& s, const registration& reg, Token done) {
+  s.async_unregister(reg, std::move(done));
 }
 
 }  // namespace
@@ -277,46 +299,30 @@ void client_impl::restore(std::uint64_t generation) {
   restores_left_ = subscriptions_.size() + registrations_.size();
   restore_error_ = nullptr;
   if (restores_left_ == 0) return up(generation);
-  auto weak = weak_from_this();
-  for (auto& [id, entry] : subscriptions_) {
-    session_->async_subscribe(
-        entry.topic, [h = entry.handler](const event& e) { (*h)(e); }, entry.options,
-        [weak, generation, id = id, topic = entry.topic](std::exception_ptr e, subscription sub) {
-          auto self = weak.lock();
-          if (!self || generation != self->generation_) return;
-          if (!e) {
-            auto it = self->subscriptions_.find(id);
-            if (it != self->subscriptions_.end()) {
-              it->second.current = sub;
-              it->second.generation = generation;
-            } else {  // unsubscribed meanwhile
-              self->session_->async_unsubscribe(sub, [](std::exception_ptr) {});
+  restore_all(&client_impl::subscriptions_, generation);
+  restore_all(&client_impl::registrations_, generation);
+}
+
+template <typename Entry>
+void client_impl::restore_all(entries<Entry> which, std::uint64_t generation) {
+  for (auto& [id, entry] : this->*which) {
+    enrol(*session_, entry,
+          [weak = weak_from_this(), which, generation, id = id, uri = entry.uri](
+              std::exception_ptr e, typename Entry::handle_type made) {
+            auto self = weak.lock();
+            if (!self || generation != self->generation_) return;
+            if (!e) {
+              auto& all = (*self).*which;
+              auto it = all.find(id);
+              if (it != all.end()) {
+                it->second.current = made;
+                it->second.generation = generation;
+              } else {  // ended by the application meanwhile
+                withdraw(*self->session_, made, [](std::exception_ptr) {});
+              }
             }
-          }
-          self->on_restored(generation,
-                            e ? explained(e, "cannot subscribe again to '" + topic + "'") : e);
-        });
-  }
-  for (auto& [id, entry] : registrations_) {
-    session_->async_register(
-        entry.procedure, [h = entry.handler](invocation inv, responder r) { (*h)(inv, r); },
-        entry.options,
-        [weak, generation, id = id, procedure = entry.procedure](std::exception_ptr e,
-                                                                 registration reg) {
-          auto self = weak.lock();
-          if (!self || generation != self->generation_) return;
-          if (!e) {
-            auto it = self->registrations_.find(id);
-            if (it != self->registrations_.end()) {
-              it->second.current = reg;
-              it->second.generation = generation;
-            } else {  // unregistered meanwhile
-              self->session_->async_unregister(reg, [](std::exception_ptr) {});
-            }
-          }
-          self->on_restored(generation,
-                            e ? explained(e, "cannot register '" + procedure + "' again") : e);
-        });
+            self->on_restored(generation, e ? explained(e, "cannot restore '" + uri + "'") : e);
+          });
   }
 }
 
@@ -421,85 +427,72 @@ void client_impl::call(std::string procedure, value args, value kwargs, call_opt
   });
 }
 
-void client_impl::subscribe(std::string topic, std::function<void(const event&)> handler,
-                            subscribe_options options, completion<client_subscription> done) {
-  auto shared = std::make_shared<std::function<void(const event&)>>(std::move(handler));
+template <typename ClientHandle, typename Entry>
+void client_impl::enrol_new(entries<Entry> which, Entry entry, completion<ClientHandle> done) {
   // `start` runs only inside this impl's members (now, or when the queue is flushed).
-  submit(std::move(done),
-         [self = this, topic = std::move(topic), shared, options = std::move(options)](
-             session& s, completion<client_subscription> done) {
-           auto slot = asio::get_associated_cancellation_slot(done);
-           auto made = [weak = self->weak_from_this(), topic, shared, options,
-                        generation = self->generation_,
-                        done = std::move(done)](std::exception_ptr e, subscription sub) mutable {
-             auto self = weak.lock();
-             if (!self) return;  // the client is gone: the session (and `done`) went with it
-             if (e)
-               return complete_later(std::move(done), self->executor_, e, client_subscription{});
-             const auto id = self->next_id_++;
-             self->subscriptions_[id] = {topic, shared, options, sub, generation};
-             complete_later(std::move(done), self->executor_, std::exception_ptr(),
-                            client_subscription{id, topic});
-           };
-           s.async_subscribe(
-               topic, [shared](const event& e) { (*shared)(e); }, options,
-               asio::bind_cancellation_slot(slot, std::move(made)));
-         });
+  submit(std::move(done), [self = this, which, entry = std::move(entry)](
+                              session& s, completion<ClientHandle> done) {
+    auto slot = asio::get_associated_cancellation_slot(done);
+    auto made = [weak = self->weak_from_this(), which, entry, generation = self->generation_,
+                 done = std::move(done)](std::exception_ptr e,
+                                         typename Entry::handle_type handle) mutable {
+      auto self = weak.lock();
+      if (!self) return;  // the client is gone: the session (and `done`) went with it
+      if (e) return complete_later(std::move(done), self->executor_, e, ClientHandle{});
+      const auto id = self->next_id_++;
+      const auto uri = entry.uri;
+      entry.current = std::move(handle);
+      entry.generation = generation;
+      ((*self).*which).emplace(id, std::move(entry));
+      complete_later(std::move(done), self->executor_, std::exception_ptr(), ClientHandle{id, uri});
+    };
+    enrol(s, entry, asio::bind_cancellation_slot(slot, std::move(made)));
+  });
 }
 
-void client_impl::unsubscribe(client_subscription sub, completion<> done) {
-  auto it = subscriptions_.find(sub.id);
-  if (it == subscriptions_.end()) {
-    complete_later(std::move(done), executor_,
-                   std::make_exception_ptr(wamp_error("wamp.error.no_such_subscription")));
+template <typename Entry>
+void client_impl::withdraw_entry(entries<Entry> which, std::uint64_t id, completion<> done,
+                                 const char* no_such_uri) {
+  auto& all = this->*which;
+  auto it = all.find(id);
+  if (it == all.end()) {
+    complete_later(std::move(done), executor_, std::make_exception_ptr(wamp_error(no_such_uri)));
     return;
   }
   auto entry = std::move(it->second);
-  subscriptions_.erase(it);
+  all.erase(it);
   if (phase_ == phase::up && entry.current && entry.generation == generation_)
-    session_->async_unsubscribe(*entry.current, forward_to(std::move(done), executor_));
-  else  // nothing at a router: a restore in flight undoes itself (see restore)
+    withdraw(*session_, *entry.current, forward_to(std::move(done), executor_));
+  else  // nothing at a router: a restore in flight undoes itself (see restore_all)
     complete_later(std::move(done), executor_, std::exception_ptr());
+}
+
+void client_impl::subscribe(std::string topic, std::function<void(const event&)> handler,
+                            subscribe_options options, completion<client_subscription> done) {
+  subscription_entry entry;
+  entry.uri = std::move(topic);
+  entry.handler = std::make_shared<std::function<void(const event&)>>(std::move(handler));
+  entry.options = std::move(options);
+  enrol_new(&client_impl::subscriptions_, std::move(entry), std::move(done));
+}
+
+void client_impl::unsubscribe(client_subscription sub, completion<> done) {
+  withdraw_entry(&client_impl::subscriptions_, sub.id, std::move(done),
+                 "wamp.error.no_such_subscription");
 }
 
 void client_impl::enroll(std::string procedure, invocation_handler handler,
                          register_options options, completion<client_registration> done) {
-  auto shared = std::make_shared<invocation_handler>(std::move(handler));
-  submit(std::move(done),
-         [self = this, procedure = std::move(procedure), shared, options = std::move(options)](
-             session& s, completion<client_registration> done) {
-           auto slot = asio::get_associated_cancellation_slot(done);
-           auto made = [weak = self->weak_from_this(), procedure, shared, options,
-                        generation = self->generation_,
-                        done = std::move(done)](std::exception_ptr e, registration reg) mutable {
-             auto self = weak.lock();
-             if (!self) return;
-             if (e)
-               return complete_later(std::move(done), self->executor_, e, client_registration{});
-             const auto id = self->next_id_++;
-             self->registrations_[id] = {procedure, shared, options, reg, generation};
-             complete_later(std::move(done), self->executor_, std::exception_ptr(),
-                            client_registration{id, procedure});
-           };
-           s.async_register(
-               procedure, [shared](invocation inv, responder r) { (*shared)(std::move(inv), r); },
-               options, asio::bind_cancellation_slot(slot, std::move(made)));
-         });
+  registration_entry entry;
+  entry.uri = std::move(procedure);
+  entry.handler = std::make_shared<invocation_handler>(std::move(handler));
+  entry.options = std::move(options);
+  enrol_new(&client_impl::registrations_, std::move(entry), std::move(done));
 }
 
 void client_impl::unregister(client_registration reg, completion<> done) {
-  auto it = registrations_.find(reg.id);
-  if (it == registrations_.end()) {
-    complete_later(std::move(done), executor_,
-                   std::make_exception_ptr(wamp_error("wamp.error.no_such_registration")));
-    return;
-  }
-  auto entry = std::move(it->second);
-  registrations_.erase(it);
-  if (phase_ == phase::up && entry.current && entry.generation == generation_)
-    session_->async_unregister(*entry.current, forward_to(std::move(done), executor_));
-  else
-    complete_later(std::move(done), executor_, std::exception_ptr());
+  withdraw_entry(&client_impl::registrations_, reg.id, std::move(done),
+                 "wamp.error.no_such_registration");
 }
 
 }  // namespace wampbox::detail

@@ -30,14 +30,15 @@ template <typename... T>
 using completion = boost::asio::any_completion_handler<void(std::exception_ptr, T...)>;
 
 /// Completes `handler` with `args` on its associated executor (`fallback` without one), never
-/// inside the calling function; clears its cancellation slot first (Asio's rule).
+/// inside the calling function (which may be the handler's own cancellation handler); clears
+/// its cancellation slot just before (Asio's rule).
 template <typename Handler, typename... Args>
 void complete_later(Handler handler, const boost::asio::any_io_executor& fallback, Args... args) {
-  auto slot = boost::asio::get_associated_cancellation_slot(handler);
-  if (slot.is_connected()) slot.clear();
   // Through `fallback` first: Boost 1.81 cannot post to an any_completion_executor.
   boost::asio::post(fallback, [handler = std::move(handler), fallback,
                                ... args = std::move(args)]() mutable {
+    auto slot = boost::asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) slot.clear();
     auto ex = boost::asio::get_associated_executor(handler, fallback);
     boost::asio::dispatch(ex, [handler = std::move(handler), ... args = std::move(args)]() mutable {
       std::move(handler)(std::move(args)...);
@@ -104,21 +105,23 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     up,           ///< joined and restored: operations go straight to the session
     stopped,      ///< left, gave up, run canceled or destroyed
   };
-  /// What a subscription made through the client is, to re-make it on every session.
-  struct subscription_entry {
-    std::string topic;
-    std::shared_ptr<std::function<void(const event&)>> handler;  ///< one, whatever the session
-    subscribe_options options;
-    std::optional<subscription> current;  ///< its subscription on session `generation`
+  /// A subscription or registration made through the client: what it takes to make it again
+  /// on every session, and what it is on the current one.
+  template <typename Handler, typename Options, typename Handle>
+  struct enrolment {
+    using handle_type = Handle;
+    std::string uri;                   ///< topic or procedure
+    std::shared_ptr<Handler> handler;  ///< one, whatever the session (its state is shared)
+    Options options;
+    std::optional<Handle> current;  ///< on the session of `generation`
     std::uint64_t generation = 0;
   };
-  struct registration_entry {
-    std::string procedure;
-    std::shared_ptr<invocation_handler> handler;
-    register_options options;
-    std::optional<registration> current;  ///< its registration on session `generation`
-    std::uint64_t generation = 0;
-  };
+  using subscription_entry =
+      enrolment<std::function<void(const event&)>, subscribe_options, subscription>;
+  using registration_entry = enrolment<invocation_handler, register_options, registration>;
+  template <typename Entry>
+  using entries = std::map<std::uint64_t, Entry> client_impl::*;
+
   /// An operation waiting for a session. `start` and `fail` share its handler: the one that
   /// runs first takes it.
   struct waiting_operation {
@@ -144,6 +147,16 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   void restore(std::uint64_t generation);
   /// One subscription or registration re-made (or not: `error`).
   void on_restored(std::uint64_t generation, std::exception_ptr error);
+  /// Makes every entry of `which` again on the session of `generation`.
+  template <typename Entry>
+  void restore_all(entries<Entry> which, std::uint64_t generation);
+  /// subscribe and register: makes `entry` on the session (now or from the queue), then keeps it.
+  template <typename ClientHandle, typename Entry>
+  void enrol_new(entries<Entry> which, Entry entry, completion<ClientHandle> done);
+  /// unsubscribe and unregister: forgets entry `id`, ends it on the router when connected.
+  template <typename Entry>
+  void withdraw_entry(entries<Entry> which, std::uint64_t id, completion<> done,
+                      const char* no_such_uri);
   void up(std::uint64_t generation);
   /// The session of `generation` ended (reported by the session's on_disconnect).
   void on_lost(std::uint64_t generation, std::exception_ptr reason);

@@ -8,7 +8,10 @@
 // joined session is lost, the client reconnects at once to the same router, then goes on as
 // after a failed attempt. Each new session gets the same join_options (credentials included),
 // payload codec, timeout and event-error handler, and every subscription and registration made
-// through the client, with its original topic/procedure, options and handler.
+// through the client, with its original topic/procedure, options and handler. A subscription or
+// registration the new router refuses (e.g. `wamp.error.procedure_already_exists` while a router
+// has not yet noticed that the old session is gone) makes the attempt fail: the session is
+// closed and the client tries again after the delay.
 //
 // The application is told:
 //   - `on_connect(welcome_info)`: a session is joined and everything is restored (each time);
