@@ -95,7 +95,15 @@ struct listening {
   std::size_t count = 0;    ///< events printed or calls answered
 };
 
-asio::awaitable<void> do_subscribe(session& s, const options& o) {
+/// Makes `ended` run when the session ends (the reconnecting client's: reconnect_options.hpp).
+using cli::watch_connection;
+void watch_connection(session& s, std::function<void()> ended) {
+  s.on_disconnect([ended = std::move(ended)](std::exception_ptr) { ended(); });
+}
+
+/// Also for a reconnecting client (`Peer` is then wampbox::client).
+template <typename Peer>
+asio::awaitable<void> do_subscribe(Peer& s, const options& o) {
   auto state = std::make_shared<listening>(s.get_executor());
   subscribe_options so;
   so.match = o.match == "prefix"     ? match_policy::prefix
@@ -108,7 +116,7 @@ asio::awaitable<void> do_subscribe(session& s, const options& o) {
       std::cerr << "wampbox: event on " << topic << " rejected: " << ex.what() << '\n';
     }
   });
-  s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
+  watch_connection(s, [state] { state->done.cancel(); });
   auto on_event = [state, count = o.count](const event& ev) {
     if (count && state->count >= count) return;  // exactly N lines, even if more arrive
     print_line(ev.args, ev.kwargs, ev.details);
@@ -121,9 +129,10 @@ asio::awaitable<void> do_subscribe(session& s, const options& o) {
     throw failure{exit_failure, "session ended before all events"};
 }
 
-asio::awaitable<void> do_register_echo(session& s, const options& o) {
+template <typename Peer>
+asio::awaitable<void> do_register_echo(Peer& s, const options& o) {
   auto state = std::make_shared<listening>(s.get_executor());
-  s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
+  watch_connection(s, [state] { state->done.cancel(); });
   auto echo = [state, count = o.count](const invocation& inv) {
     if (++state->count == count) state->done.cancel();
     call_result result;
@@ -136,32 +145,54 @@ asio::awaitable<void> do_register_echo(session& s, const options& o) {
   co_await until_done_or_signal(state->done);
 }
 
-asio::awaitable<int> run_session(command cmd, const options& o) {
-  session s(co_await asio::this_coro::executor);
-  if (!o.keyring.empty()) {
-    try {
-      s.set_payload_codec(
-          std::make_shared<codec::cryptobox_codec>(codec::load_key_ring(o.keyring)));
-    } catch (const std::exception& e) {
-      throw failure{exit_usage, std::string("key ring: ") + e.what()};
-    }
+/// The payload codec the options ask for (null: none).
+std::shared_ptr<codec::payload_codec> codec_of(const options& o) {
+  if (o.keyring.empty()) return nullptr;
+  try {
+    return std::make_shared<codec::cryptobox_codec>(codec::load_key_ring(o.keyring));
+  } catch (const std::exception& e) {
+    throw failure{exit_usage, std::string("key ring: ") + e.what()};
   }
+}
+
+join_options join_of(const options& o) {
+  join_options jo;
+  jo.realm = o.realm;
+  return jo;
+}
+
+/// subscribe or register on a reconnecting client, until the command is done or it gives up.
+asio::awaitable<int> run_with_client(command cmd, const options& o,
+                                     transport::transport_options to) {
+  try {
+    co_await run_reconnecting(
+        o.reconnect, std::move(to), join_of(o), codec_of(o), timeout_of(o), [&](client& c) {
+          return cmd == command::subscribe ? do_subscribe(c, o) : do_register_echo(c, o);
+        });
+  } catch (const error& e) {
+    if (e.code() != make_error_code(errc::not_connected)) throw;
+    throw failure{exit_connect_failed, e.what()};
+  }
+  co_return exit_ok;
+}
+
+asio::awaitable<int> run_session(command cmd, const options& o) {
   transport::transport_options to;
   to.url = o.url;
   to.serializer = *wire::serializer_from_name(o.serializer);
-  if (o.timeout_s > 0) {
-    to.handshake_timeout = timeout_of(o);
-    s.set_timeout(timeout_of(o));  // every later wait for the router: join, answers, leave
-  }
+  if (o.timeout_s > 0) to.handshake_timeout = timeout_of(o);
+  if (o.reconnect.enabled) co_return co_await run_with_client(cmd, o, std::move(to));
+  session s(co_await asio::this_coro::executor);
+  s.set_payload_codec(codec_of(o));
+  // every later wait for the router: join, answers, leave
+  if (o.timeout_s > 0) s.set_timeout(timeout_of(o));
   try {
     co_await s.async_connect(to);
   } catch (const std::exception& e) {
     throw failure{exit_connect_failed, e.what()};
   }
-  join_options jo;
-  jo.realm = o.realm;
   try {
-    co_await s.async_join(std::move(jo));
+    co_await s.async_join(join_of(o));
   } catch (const wamp_error& e) {
     throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.uri()};
   }

@@ -1,6 +1,8 @@
 // wampbox CLI — the commands behind the argument parser.
 #pragma once
 
+#include "reconnect_options.hpp"
+
 #include <optional>
 #include <ostream>
 #include <string>
@@ -32,6 +34,7 @@ struct options {
   bool echo = false;
   std::size_t count = 0;
   std::string match = "exact";
+  reconnect_options reconnect;  ///< subscribe and register only
 };
 
 /// The session commands.

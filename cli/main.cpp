@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   subscribe->add_option("--count", opts.count, "exit after N events (0: run until Ctrl-C)");
   subscribe->add_option("--match", opts.match, "exact, prefix or wildcard")
       ->check(CLI::IsMember({"exact", "prefix", "wildcard"}));
+  add_reconnect_options(*subscribe, opts.reconnect);
 
   auto* call = app.add_subcommand(
       "call", "call a procedure, print the result as {\"args\",\"kwargs\",\"details\"}");
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   reg->add_option("procedure", opts.uri, "procedure URI")->required();
   reg->add_flag("--echo", opts.echo, "answer every call with its own args and kwargs")->required();
   reg->add_option("--count", opts.count, "exit after N calls (0: run until Ctrl-C)");
+  add_reconnect_options(*reg, opts.reconnect);
 
   keygen_options keygen_opts;
   auto* keygen = app.add_subcommand(
