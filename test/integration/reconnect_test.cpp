@@ -34,27 +34,6 @@ client_options options_for(const std::vector<std::string>& urls) {
   return o;
 }
 
-/// The message of an exception_ptr (empty for none).
-std::string message_of(std::exception_ptr e) {
-  if (!e) return {};
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  }
-}
-
-/// The error code of an exception_ptr holding a wampbox::error.
-boost::system::error_code code_of(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const error& x) {
-    return x.code();
-  } catch (...) {
-    return {};
-  }
-}
-
 /// Where async_run's completion lands.
 struct run_result {
   bool done = false;
@@ -67,11 +46,29 @@ struct run_result {
   }
 };
 
-/// Kills the router, waits until the client noticed.
-asio::awaitable<void> kill_and_wait(router_process& router, latch& lost) {
-  router.kill();
-  co_await lost.wait(10s);
-}
+/// A running client of a test router the test owns, kills and restarts.
+struct client_of_own_router {
+  explicit client_of_own_router(asio::any_io_executor ex, std::size_t queue_limit = 0)
+      : c(ex, options(router, queue_limit)), lost(ex) {
+    c.on_disconnect([this](std::exception_ptr) { lost.notify(); });
+    c.async_run(asio::detached);
+  }
+  /// Kills the router; completes when the client noticed.
+  asio::awaitable<void> kill_router() {
+    router.kill();
+    co_await lost.wait(10s);
+  }
+  router_process router;
+  client c;
+  latch lost;
+
+ private:
+  static client_options options(const router_process& router, std::size_t queue_limit) {
+    auto o = options_for({router.rs_url()});
+    o.queue_limit = queue_limit;
+    return o;
+  }
+};
 
 }  // namespace
 
@@ -140,14 +137,11 @@ TEST_CASE("after the router restarts, subscriptions and registrations are back; 
   run(
       []() -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
-        router_process router;
-        client c(ex, options_for({router.rs_url()}));
-        latch lost(ex);
-        int connects = 0;
-        c.on_disconnect([&](std::exception_ptr) { lost.notify(); });
-        c.on_connect([&](const welcome_info&) { ++connects; });
-        c.async_run(asio::detached);
+        client_of_own_router own(ex);
+        auto& [router, c, lost] = own;
+        int connects = 1;  // the first connect came before on_connect was set
         co_await c.async_wait_connected(use_awaitable);
+        c.on_connect([&](const welcome_info&) { ++connects; });
         const auto topic = unique_uri("com.example.restart");
         const auto marker = unique_uri("com.example.restart.marker");
         const auto procedure = unique_uri("com.example.restart.add");
@@ -165,7 +159,7 @@ TEST_CASE("after the router restarts, subscriptions and registrations are back; 
         auto reg = co_await c.async_register(
             procedure, [](int a, int b) { return a + b; }, {}, use_awaitable);
 
-        co_await kill_and_wait(router, lost);
+        co_await own.kill_router();
         CHECK_FALSE(c.is_connected());
         router.start();
         co_await c.async_wait_connected(use_awaitable);
@@ -205,13 +199,9 @@ TEST_CASE("a publication queued while the router is down is delivered after the 
   run(
       []() -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
-        router_process router;
-        auto opts = options_for({router.rs_url()});
-        opts.queue_limit = 4;
-        client c(ex, opts);
-        latch lost(ex), got(ex);
-        c.on_disconnect([&](std::exception_ptr) { lost.notify(); });
-        c.async_run(asio::detached);
+        client_of_own_router own(ex, 4);
+        auto& [router, c, lost] = own;
+        latch got(ex);
         co_await c.async_wait_connected(use_awaitable);
         const auto topic = unique_uri("com.example.queued");
         value received;
@@ -223,7 +213,7 @@ TEST_CASE("a publication queued while the router is down is delivered after the 
             },
             {}, use_awaitable);
 
-        co_await kill_and_wait(router, lost);
+        co_await own.kill_router();
         publish_options to_me;
         to_me.acknowledge = true;
         to_me.exclude_me = false;  // the client's own subscription (restored first) receives it
@@ -253,13 +243,10 @@ TEST_CASE("while the router is down, publish and call fail at once with not_conn
   run(
       []() -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
-        router_process router;
-        client c(ex, options_for({router.rs_url()}));
-        latch lost(ex);
-        c.on_disconnect([&](std::exception_ptr) { lost.notify(); });
-        c.async_run(asio::detached);
+        client_of_own_router own(ex);
+        auto& [router, c, lost] = own;
         co_await c.async_wait_connected(use_awaitable);
-        co_await kill_and_wait(router, lost);
+        co_await own.kill_router();
 
         publish_options ack;
         ack.acknowledge = true;

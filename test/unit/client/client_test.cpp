@@ -2,6 +2,8 @@
 // happens to operations while no router answers (a loopback port where nothing listens):
 // prompt refusal, the bounded queue, cancellation and deadlines of waiting operations, and
 // destroying the client while it waits between attempts.
+#include "session/scripted_transport.hpp"  // code_of
+
 #include <wampbox/client/client.hpp>
 
 #include <doctest/doctest.h>
@@ -17,6 +19,7 @@
 #include <string>
 
 using namespace wampbox;
+using wampbox::test::code_of;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
@@ -37,16 +40,6 @@ client_options refusing(std::chrono::milliseconds delay, std::size_t queue_limit
   o.backoff.max_delay = delay;
   o.queue_limit = queue_limit;
   return o;
-}
-
-boost::system::error_code code_of(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const error& x) {
-    return x.code();
-  } catch (...) {
-    return {};
-  }
 }
 
 std::string message_of(std::exception_ptr e) {
