@@ -1,13 +1,17 @@
 // cryptobox_bench: what end-to-end encryption costs per message, against the libsodium limit.
 //
 // For application payloads of 64 B, 1 KiB and 16 KiB (one string argument of that size):
-//   limit       randombytes nonce + crypto_box_easy_afternm over the same inner plaintext bytes
-//   open limit  crypto_box_open_easy_afternm of that box (for reference)
-//   encode      args -> [codec.encode] -> serialize PUBLISH          (plaintext and encrypted)
-//   decode      parse EVENT -> [codec.decode] -> args                  (plaintext and encrypted)
+//   seal limit  randombytes nonce + crypto_box_easy_afternm over the same inner plaintext bytes
+//   open limit  crypto_box_open_easy_afternm of that box
+//   encode      args -> [codec.encode] -> serialize PUBLISH   (plaintext and encrypted), shown
+//               as a share of the seal limit
+//   decode      parse EVENT -> [codec.decode] -> args           (plaintext and encrypted), shown
+//               as a share of the open limit (the replay check is part of the decode row: it is
+//               not separate from decoding, so the limit does not include it); each limit is
+//               measured in slices alternating with its row
 // for the JSON and MessagePack serializers. Each cell runs for a fixed time (0.3 s by default, or
-// the first argument in seconds). The encrypted rows use the codec's defaults (wbx binding and
-// replay protection on).
+// the first argument in seconds); a second argument runs only that payload size (for profiling).
+// The encrypted rows use the codec's defaults (wbx binding and replay protection on).
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wire/serializer.hpp>
 
@@ -38,22 +42,42 @@ constexpr std::size_t event_pool = 64;
 double seconds_per_cell = 0.3;
 volatile std::size_t sink;  // keeps results observable so nothing is optimised away
 
-/// Messages per second of `op`, run in batches for `seconds_per_cell`.
-double rate(const std::function<void()>& op) {
+/// Operations done and seconds taken.
+struct tally {
+  double done = 0;
+  double seconds = 0;
+};
+
+/// Runs `op` in batches for `seconds`, adding to `t`.
+void run_for(const std::function<void()>& op, double seconds, tally& t) {
   using clock = std::chrono::steady_clock;
-  for (int i = 0; i < 16; ++i) op();  // warm up caches and the codec's reused buffers
-  std::size_t done = 0;
   std::size_t batch = 16;
   const auto start = clock::now();
   double elapsed = 0;
-  while (elapsed < seconds_per_cell) {
+  while (elapsed < seconds) {
     for (std::size_t i = 0; i < batch; ++i) op();
-    done += batch;
-    batch *= 2;
-    if (batch > 4096) batch = 4096;
+    t.done += static_cast<double>(batch);
+    batch = std::min<std::size_t>(batch * 2, 4096);
     elapsed = std::chrono::duration<double>(clock::now() - start).count();
   }
-  return static_cast<double>(done) / elapsed;
+  t.seconds += elapsed;
+}
+
+/// Messages per second of `op`, and of `limit` measured in alternating slices beside it, so that
+/// both see the same machine (on a shared machine the load drifts from one cell to the next).
+std::pair<double, double> paired_rates(const std::function<void()>& op,
+                                       const std::function<void()>& limit) {
+  constexpr int slices = 6;
+  for (int i = 0; i < 16; ++i) {  // warm up caches and the codec's reused buffers
+    op();
+    limit();
+  }
+  tally measured, reference;
+  for (int i = 0; i < slices; ++i) {
+    run_for(op, seconds_per_cell / slices, measured);
+    run_for(limit, seconds_per_cell / slices, reference);
+  }
+  return {measured.done / measured.seconds, reference.done / reference.seconds};
 }
 
 key_ring ring_for(key_role role) {
@@ -66,18 +90,25 @@ key_ring ring_for(key_role role) {
   return ring;
 }
 
-struct row {
-  std::string name;
-  double per_second;
-};
-
-/// Share of the limit per row name at 1 KiB, for the goal summary.
+/// Share of its limit per row name at 1 KiB, for the goal summary.
 std::vector<std::pair<std::string, double>> goal_rows;
 
-void print_row(const row& r, double limit, std::size_t size = 0) {
-  const double share = 100.0 * r.per_second / limit;
-  std::printf("  %-34s %12.0f msg/s  %6.1f%% of limit\n", r.name.c_str(), r.per_second, share);
-  if (size == 1024) goal_rows.emplace_back(r.name, share);
+/// Measures `op` beside `limit` and prints its rate and share of the limit.
+void measure_row(const std::string& name, const std::function<void()>& op,
+                 const std::function<void()>& limit, const char* limit_name, std::size_t size) {
+  const auto [per_second, limit_per_second] = paired_rates(op, limit);
+  const double share = 100.0 * per_second / limit_per_second;
+  std::printf("  %-34s %10.0f msg/s  %6.1f%% of %s (%.0f/s beside it)\n", name.c_str(), per_second,
+              share, limit_name, limit_per_second);
+  if (size == 1024 && name.find("plaintext") == std::string::npos)
+    goal_rows.emplace_back(name, share);
+}
+
+/// The goal at 1 KiB, in percent of the row's limit.
+double goal_for(const std::string& name) {
+  const bool json = name.starts_with("json");
+  if (name.find("encrypt") != std::string::npos) return json ? 50.0 : 80.0;
+  return json ? 50.0 : 60.0;
 }
 
 /// One serialized PUBLISH turned into the EVENT the router would forward.
@@ -91,10 +122,14 @@ std::string as_event(serializer_kind s, wire::message publish, wire::id publicat
 
 int main(int argc, char** argv) {
   if (argc > 1) seconds_per_cell = std::atof(argv[1]);
+  const std::size_t only_size = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 0;
   if (sodium_init() < 0) return 1;
   std::printf(
-      "cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of\n"
-      "the limit (randombytes nonce + crypto_box_easy_afternm of the inner plaintext)\n",
+      "cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of the\n"
+      "libsodium limit: encode rows of the seal limit (randombytes nonce + "
+      "crypto_box_easy_afternm\n"
+      "of the inner plaintext), decode rows of the open limit (crypto_box_open_easy_afternm),\n"
+      "each limit measured in slices alternating with the row, so both see the same load\n",
       seconds_per_cell);
 
   struct overhead {
@@ -104,6 +139,7 @@ int main(int argc, char** argv) {
   std::vector<overhead> overheads;
 
   for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{16384}}) {
+    if (only_size != 0 && size != only_size) continue;
     const value args = value::array({std::string(size, 'x')});
     cryptobox_codec originator(ring_for(key_role::originator));
 
@@ -117,18 +153,20 @@ int main(int argc, char** argv) {
     std::vector<unsigned char> opened(inner.size());
 
     std::printf("\npayload %zu B (inner plaintext %zu B)\n", size, inner.size());
-    const double limit = rate([&] {
+    const std::function<void()> seal = [&] {
       randombytes_buf(box.data(), 24);
       crypto_box_easy_afternm(box.data() + 24, reinterpret_cast<const unsigned char*>(inner.data()),
                               inner.size(), box.data(), kk);
       sink = box[30];
-    });
-    std::printf("  %-34s %12.0f msg/s  (limit)\n", "libsodium seal", limit);
-    print_row({"libsodium open", rate([&] {
-                 sink = static_cast<std::size_t>(crypto_box_open_easy_afternm(
-                     opened.data(), box.data() + 24, box.size() - 24, box.data(), kk));
-               })},
-              limit);
+    };
+    seal();  // a valid box for the open limit
+    const std::function<void()> open = [&] {
+      sink = static_cast<std::size_t>(crypto_box_open_easy_afternm(
+          opened.data(), box.data() + 24, box.size() - 24, box.data(), kk));
+    };
+    const auto [open_per_second, seal_per_second] = paired_rates(open, seal);
+    std::printf("  %-34s %10.0f msg/s  (the seal limit)\n", "libsodium seal", seal_per_second);
+    std::printf("  %-34s %10.0f msg/s  (the open limit)\n", "libsodium open", open_per_second);
 
     overhead o{size, 0, 0};
     for (serializer_kind s : {serializer_kind::json, serializer_kind::msgpack}) {
@@ -148,19 +186,23 @@ int main(int argc, char** argv) {
       (s == serializer_kind::json ? o.json : o.msgpack) =
           static_cast<long>(enc_bytes.size()) - static_cast<long>(plain_bytes.size());
 
-      print_row({ser + " plaintext encode",
-                 rate([&] { sink = wire::serialize_message(s, make_publish(false)).size(); })},
-                limit);
-      print_row({ser + " encrypt + serialize PUBLISH",
-                 rate([&] { sink = wire::serialize_message(s, make_publish(true)).size(); })},
-                limit, size);
+      measure_row(
+          ser + " plaintext encode",
+          [&] { sink = wire::serialize_message(s, make_publish(false)).size(); }, seal, "seal",
+          size);
+      measure_row(
+          ser + " encrypt + serialize PUBLISH",
+          [&] { sink = wire::serialize_message(s, make_publish(true)).size(); }, seal, "seal",
+          size);
 
       const std::string plain_event = as_event(s, make_publish(false), 1);
-      print_row({ser + " plaintext decode", rate([&] {
-                   auto ev = std::get<wire::event_message>(wire::parse_message(s, plain_event));
-                   sink = ev.data.args.size();
-                 })},
-                limit);
+      measure_row(
+          ser + " plaintext decode",
+          [&] {
+            auto ev = std::get<wire::event_message>(wire::parse_message(s, plain_event));
+            sink = ev.data.args.size();
+          },
+          open, "open", size);
 
       std::vector<std::string> events;
       for (std::size_t i = 0; i < event_pool; ++i)
@@ -170,14 +212,16 @@ int main(int argc, char** argv) {
           event_pool - 1;  // each nonce is evicted before it comes round again
       cryptobox_codec subscriber(ring_for(key_role::responder), sub_options);
       std::size_t next = 0;
-      print_row({ser + " parse + decrypt EVENT", rate([&] {
-                   auto ev = std::get<wire::event_message>(wire::parse_message(s, events[next]));
-                   next = (next + 1) % event_pool;
-                   call_context ctx;
-                   subscriber.decode(payload_kind::event, topic, ev.details, ev.data, ctx);
-                   sink = ev.data.args.size();
-                 })},
-                limit, size);
+      measure_row(
+          ser + " parse + decrypt EVENT",
+          [&] {
+            auto ev = std::get<wire::event_message>(wire::parse_message(s, events[next]));
+            next = (next + 1) % event_pool;
+            call_context ctx;
+            subscriber.decode(payload_kind::event, topic, ev.details, ev.data, ctx);
+            sink = ev.data.args.size();
+          },
+          open, "open", size);
     }
     overheads.push_back(o);
   }
@@ -185,12 +229,12 @@ int main(int argc, char** argv) {
   std::printf("\nwire overhead of encryption, bytes per PUBLISH (encrypted - plaintext)\n");
   std::printf("  %-10s %10s %10s\n", "payload", "json", "msgpack");
   for (const auto& o : overheads) std::printf("  %-10zu %10ld %10ld\n", o.size, o.json, o.msgpack);
-  std::printf(
-      "\ngoals at 1 KiB: encrypt + serialize >= 50%% of the limit, parse + decrypt >= 35%%\n");
+  if (!goal_rows.empty())
+    std::printf("\ngoals at 1 KiB, as a share of the row's limit (seal or open)\n");
   for (const auto& [name, share] : goal_rows) {
-    const bool encode = name.find("encrypt") != std::string::npos;
-    std::printf("  %-34s %6.1f%%  %s\n", name.c_str(), share,
-                share >= (encode ? 50.0 : 35.0) ? "met" : "NOT met");
+    const double goal = goal_for(name);
+    std::printf("  %-34s %6.1f%%  (goal %2.0f%%)  %s\n", name.c_str(), share, goal,
+                share >= goal ? "met" : "NOT met");
   }
   return 0;
 }

@@ -1,6 +1,6 @@
 #include "commands.hpp"
 
-#include <wampbox/codec/cryptobox_codec.hpp>
+#include <wampbox/codec/secure_codec.hpp>
 #include <wampbox/wampbox.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 namespace wampbox::cli {
@@ -56,10 +57,14 @@ value keywords(const std::vector<std::string>& pairs) {
   return out;
 }
 
-/// One output line: {"args":…,"kwargs":…,"details":…}.
-void print_line(const value& args, const value& kwargs, const value& details) {
+/// One output line: {"args":…,"kwargs":…,"details":…}, with "sender": {"name","public_key"}
+/// when secure mode authenticated the sender.
+void print_line(const value& args, const value& kwargs, const value& details,
+                const std::optional<codec::payload_sender>& sender = std::nullopt) {
   std::string line;
-  wire::write_json(value{{"args", args}, {"kwargs", kwargs}, {"details", details}}, line);
+  value out{{"args", args}, {"kwargs", kwargs}, {"details", details}};
+  if (sender) out["sender"] = {{"name", sender->name}, {"public_key", sender->public_key}};
+  wire::write_json(out, line);
   std::cout << line << std::endl;  // flushed per line: consumers read events as they come
 }
 
@@ -83,7 +88,7 @@ asio::awaitable<void> do_publish(session& s, const options& o) {
 
 asio::awaitable<void> do_call(session& s, const options& o) {
   auto result = co_await s.async_call(o.uri, positional(o.args), keywords(o.kwargs), {});
-  print_line(result.args, result.kwargs, result.details);
+  print_line(result.args, result.kwargs, result.details, result.sender);
 }
 
 /// State of a long-running command, shared with the session's handlers: they may still be
@@ -119,7 +124,7 @@ asio::awaitable<void> do_subscribe(Peer& s, const options& o) {
   watch_connection(s, [state] { state->done.cancel(); });
   auto on_event = [state, count = o.count](const event& ev) {
     if (count && state->count >= count) return;  // exactly N lines, even if more arrive
-    print_line(ev.args, ev.kwargs, ev.details);
+    print_line(ev.args, ev.kwargs, ev.details, ev.sender);
     if (++state->count == count) state->done.cancel();
   };
   co_await s.async_subscribe(o.uri, on_event, so);
@@ -149,15 +154,24 @@ asio::awaitable<void> do_register_echo(Peer& s, const options& o) {
 std::shared_ptr<codec::payload_codec> codec_of(const options& o) {
   if (o.keyring.empty()) return nullptr;
   try {
-    return std::make_shared<codec::cryptobox_codec>(codec::load_key_ring(o.keyring));
+    const char* passphrase = std::getenv("WAMPBOX_PASSPHRASE");
+    return std::make_shared<codec::secure_codec>(codec::load_secure_ring(
+        o.keyring, codec::permission_check::enforce,
+        passphrase ? std::optional<std::string_view>(passphrase) : std::nullopt));
   } catch (const std::exception& e) {
     throw failure{exit_usage, std::string("key ring: ") + e.what()};
   }
 }
 
+/// The realm and credentials to join with.
 join_options join_of(const options& o) {
   join_options jo;
   jo.realm = o.realm;
+  try {
+    apply_auth_options(o.auth, jo);
+  } catch (const std::exception& e) {
+    throw failure{exit_usage, std::string("authentication: ") + e.what()};
+  }
   return jo;
 }
 
@@ -180,10 +194,12 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
   transport::transport_options to;
   to.url = o.url;
   to.serializer = *wire::serializer_from_name(o.serializer);
+  apply(o.connection, to);
   if (o.timeout_s > 0) to.handshake_timeout = timeout_of(o);
   if (o.reconnect.enabled) co_return co_await run_with_client(cmd, o, std::move(to));
   session s(co_await asio::this_coro::executor);
   s.set_payload_codec(codec_of(o));
+  auto jo = join_of(o);
   // every later wait for the router: join, answers, leave
   if (o.timeout_s > 0) s.set_timeout(timeout_of(o));
   try {
@@ -192,9 +208,9 @@ asio::awaitable<int> run_session(command cmd, const options& o) {
     throw failure{exit_connect_failed, e.what()};
   }
   try {
-    co_await s.async_join(join_of(o));
+    co_await s.async_join(std::move(jo));
   } catch (const wamp_error& e) {
-    throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.uri()};
+    throw failure{exit_join_refused, "joining realm '" + o.realm + "' refused: " + e.what()};
   }
   switch (cmd) {
     case command::publish: co_await do_publish(s, o); break;

@@ -1,7 +1,9 @@
 // wampbox CLI — the commands behind the argument parser.
 #pragma once
 
+#include "auth_options.hpp"
 #include "reconnect_options.hpp"
+#include "tls_options.hpp"
 
 #include <optional>
 #include <ostream>
@@ -34,6 +36,8 @@ struct options {
   bool echo = false;
   std::size_t count = 0;
   std::string match = "exact";
+  connection_options connection;  ///< TLS and keep-alive
+  auth_cli_options auth;
   reconnect_options reconnect;  ///< subscribe and register only
 };
 

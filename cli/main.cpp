@@ -1,5 +1,6 @@
 // wampbox — command-line WAMP client: publish, subscribe, call, register, keygen.
 #include "commands.hpp"
+#include "ring.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -13,16 +14,20 @@ int main(int argc, char** argv) {
 
   CLI::App app{"wampbox — WAMP client with end-to-end payload encryption"};
   app.footer(
-      "URLs: ws://host:port/path (WebSocket), rs://host:port (RawSocket over TCP),\n"
+      "URLs: ws://host:port/path (WebSocket), wss://host:port/path (WebSocket over TLS),\n"
+      "      rs://host:port (RawSocket over TCP), rss://host:port (RawSocket over TLS),\n"
       "      unix:///path/to/socket (RawSocket over a Unix socket). Default: $WAMPBOX_URL or\n"
       "      " +
       opts.url +
       ".\n"
+      "TLS always verifies the router's certificate and host name (--ca-file for a private\n"
+      "CA or a self-signed router).\n"
       "ARGs are parsed as JSON when they are valid JSON, else taken as strings.\n"
       "Binary values print as \"\\u0000\" + base64 (Autobahn's JSON convention).\n"
-      "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox) and\n"
-      "decrypted on receipt; the router only ever sees ciphertext. The key-ring file must not\n"
-      "be readable by group or others (chmod 600).\n"
+      "With --keyring, payloads on keyed URIs are end-to-end encrypted (cryptobox, or secure\n"
+      "mode for a ring made by `wampbox ring`) and decrypted on receipt; the router only ever\n"
+      "sees ciphertext. The key-ring file must not be readable by group or others (chmod 600);\n"
+      "a passphrase ring reads its passphrase from $WAMPBOX_PASSPHRASE.\n"
       "Exit codes: 0 success, 1 usage, 2 WAMP error from the call, 3 cannot connect,\n"
       "4 join refused (ABORT), 5 other failure (timeout: no answer within --timeout,\n"
       "encryption, lost connection).");
@@ -37,6 +42,8 @@ int main(int argc, char** argv) {
                  "seconds to wait for connect, join and each answer of the router (0: no "
                  "limit); past it the command exits with 5")
       ->capture_default_str();
+  add_connection_options(app, opts.connection);
+  add_auth_options(app, opts.auth);
   app.require_subcommand(1);
 
   auto* publish = app.add_subcommand("publish", "publish an event");
@@ -78,6 +85,9 @@ int main(int argc, char** argv) {
   keygen->add_option("--out", keygen_opts.out_file,
                      "write to this new file with mode 0600 instead of stdout");
 
+  ring_options ring_opts;
+  auto* ring = add_ring_command(app, ring_opts);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -85,6 +95,7 @@ int main(int argc, char** argv) {
   }
 
   if (keygen->parsed()) return run_keygen(keygen_opts, std::cout);
+  if (ring->parsed()) return run_ring(ring_opts, std::cout);
   for (auto* sub : {publish, call})
     if (sub->parsed()) opts.args = sub->remaining();
   command cmd = publish->parsed()     ? command::publish

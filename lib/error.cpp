@@ -22,6 +22,11 @@ class category final : public boost::system::error_category {
       case errc::use_of_reserved_bits: return "router reports use of reserved bits";
       case errc::connection_limit: return "router connection limit reached";
       case errc::transport_closed: return "transport closed";
+      case errc::tls_verification_failed: return "TLS certificate verification failed";
+      case errc::tls_setup_failed: return "TLS setup failed";
+      case errc::keepalive_timeout:
+        return "the router did not answer the keep-alive ping in time (router down or "
+               "connection half-open)";
       case errc::not_joined: return "session not joined";
       case errc::already_joined: return "session already joined";
       case errc::session_aborted: return "session aborted by the router";
@@ -40,6 +45,12 @@ class category final : public boost::system::error_category {
       case errc::replayed_payload: return "replayed or stale encrypted payload";
       case errc::invalid_payload: return "invalid decrypted payload";
       case errc::invalid_key: return "invalid key";
+      case errc::downgrade_refused: return "cryptobox payload refused on a URI in secure mode";
+      case errc::key_retired: return "encrypted payload under a retired key";
+      case errc::unknown_sender: return "payload from a sender the key ring does not list";
+      case errc::sender_not_allowed: return "sender not allowed in this role on this URI";
+      case errc::signature_invalid:
+        return "sender signature does not verify (forged, altered or moved)";
       case errc::not_connected: return "not connected to a router";
     }
     return "unknown wampbox error";
@@ -91,12 +102,18 @@ std::string payload_error::uri() const {
     case errc::unknown_encryption_serializer: return "wamp.error.encryption.unknown_serializer";
     case errc::binding_mismatch: return "wamp.error.encryption.binding_mismatch";
     case errc::replayed_payload: return "wamp.error.encryption.replay";
+    case errc::downgrade_refused: return "wamp.error.encryption.downgrade_refused";
+    case errc::key_retired: return "wamp.error.encryption.key_retired";
+    case errc::unknown_sender: return "wamp.error.encryption.unknown_sender";
+    case errc::sender_not_allowed: return "wamp.error.encryption.sender_not_allowed";
+    case errc::signature_invalid: return "wamp.error.encryption.signature_invalid";
     default: return "wamp.error.encryption.invalid_payload";
   }
 }
 
-wamp_error::wamp_error(std::string uri, nlohmann::json args, nlohmann::json kwargs, errc code)
-    : error(make_error_code(code), uri, verbatim{}),
+wamp_error::wamp_error(std::string uri, nlohmann::json args, nlohmann::json kwargs, errc code,
+                       const std::string& message)
+    : error(make_error_code(code), message.empty() ? uri : uri + ": " + message, verbatim{}),
       uri_(std::move(uri)),
       args_(std::move(args)),
       kwargs_(std::move(kwargs)) {}

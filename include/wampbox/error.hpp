@@ -1,6 +1,8 @@
 // wampbox — error codes and exception types shared by every layer.
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -28,6 +30,9 @@ enum class errc {
   use_of_reserved_bits,     ///< RawSocket: the router complains of reserved bits
   connection_limit,         ///< RawSocket: the router has too many connections
   transport_closed,         ///< the transport closed while an operation was pending
+  tls_verification_failed,  ///< TLS: the router's certificate or host name did not verify
+  tls_setup_failed,         ///< TLS: CA, certificate or key files could not be used
+  keepalive_timeout,        ///< the router did not answer a keep-alive ping in time
   // session
   not_joined,          ///< the operation needs an established session
   already_joined,      ///< join while a session is open
@@ -48,18 +53,24 @@ enum class errc {
   replayed_payload,               ///< a payload (nonce) already seen, or too old
   invalid_payload,                ///< decrypted bytes are not a valid inner payload
   invalid_key,                    ///< a key is malformed (length, encoding)
+  // secure mode (x_wampbox_v1, docs/secure-mode.md)
+  downgrade_refused,   ///< a cryptobox payload arrived on a URI in secure mode
+  key_retired,         ///< the payload's key is known but retired
+  unknown_sender,      ///< the payload's sender is not in the key ring for this URI
+  sender_not_allowed,  ///< the sender is listed, but not for this role (publish, call, answer)
+  signature_invalid,   ///< the sender's signature does not verify (forged, altered or moved)
   // reconnecting client
   not_connected,  ///< no session is joined (the client is reconnecting, stopped, or not running)
 };
 
 /// The error category of `wampbox::errc`.
-const boost::system::error_category& wampbox_category() noexcept;
+WAMPBOX_API const boost::system::error_category& wampbox_category() noexcept;
 
 /// Makes an error_code from a wampbox error condition.
-boost::system::error_code make_error_code(errc e) noexcept;
+WAMPBOX_API boost::system::error_code make_error_code(errc e) noexcept;
 
 /// Base of every exception wampbox throws: an error code plus a reason for users.
-class error : public boost::system::system_error {
+class WAMPBOX_API error : public boost::system::system_error {
  public:
   /// `what()` is `what` (for a `wampbox::errc` code followed by ": " and the code's message,
   /// unless `what` already says it; the code's message alone when `what` is empty), never
@@ -80,13 +91,13 @@ class error : public boost::system::system_error {
 };
 
 /// Thrown for bytes or arrays that are not a valid WAMP message.
-class protocol_error : public error {
+class WAMPBOX_API protocol_error : public error {
  public:
   using error::error;
 };
 
 /// Thrown by payload codecs: encryption refused or decryption failed.
-class payload_error : public error {
+class WAMPBOX_API payload_error : public error {
  public:
   using error::error;
   /// The WAMP error URI that reports this failure to a remote caller
@@ -95,10 +106,12 @@ class payload_error : public error {
 };
 
 /// A WAMP ERROR (or ABORT) received from the router or a peer, with its URI and payload.
-class wamp_error : public error {
+/// `what()` is the URI, followed by ": " and the ABORT's (or GOODBYE's) Details.message if
+/// there is one.
+class WAMPBOX_API wamp_error : public error {
  public:
   wamp_error(std::string uri, nlohmann::json args = nullptr, nlohmann::json kwargs = nullptr,
-             errc code = errc::wamp_error);
+             errc code = errc::wamp_error, const std::string& message = {});
   /// The error URI, e.g. `wamp.error.no_such_procedure`.
   const std::string& uri() const noexcept { return uri_; }
   /// Positional error arguments (array), or null.

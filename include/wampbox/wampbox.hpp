@@ -1,6 +1,8 @@
 // wampbox — everything an application needs, in one include.
 #pragma once
 
+#include <wampbox/auth/authenticator.hpp>
+#include <wampbox/auth/methods.hpp>
 #include <wampbox/client/client.hpp>
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/error.hpp>

@@ -1,5 +1,6 @@
 #include <wampbox/codec/cryptobox_codec.hpp>
 
+#include "../wire/json_view.hpp"
 #include "sodium_util.hpp"
 
 #include <wampbox/error.hpp>
@@ -61,7 +62,7 @@ const char* role_name(key_role r) noexcept {
 }
 
 /// A call id a peer may send: short, and only characters that need no JSON escaping.
-bool valid_call_id(const std::string& s) noexcept {
+bool valid_call_id(std::string_view s) noexcept {
   return !s.empty() && s.size() <= max_call_id && std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
            c == '_';
@@ -249,11 +250,12 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   }
 
   // Envelope checks come first: nothing is decrypted for an algorithm we do not speak (§4.9).
-  if (!algo->is_string() || *algo != "cryptobox") {
+  // Compared as strings: comparing a value with a literal would first make a value of it.
+  if (!algo->is_string() || algo->get_ref<const std::string&>() != "cryptobox") {
     refuse(errc::unknown_encryption_algorithm, "enc_algo must be \"cryptobox\"");
   }
   const auto ser = details.find("enc_serializer");
-  if (ser == details.end() || !ser->is_string() || *ser != "json") {
+  if (ser == details.end() || !ser->is_string() || ser->get_ref<const std::string&>() != "json") {
     refuse(errc::unknown_encryption_serializer, "enc_serializer must be \"json\"");
   }
   if (!data.opaque) refuse(errc::invalid_payload, "encrypted payload is not a single binary");
@@ -268,7 +270,9 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   if (box.size() < nonce_size + mac_size)
     refuse(errc::decryption_failed, "encrypted payload too short");
 
-  value inner;
+  std::string call_id;
+  value args;
+  value kwargs;
   {
     wipe_on_exit guard{plain_};
     const std::size_t plain_size = box.size() - nonce_size - mac_size;
@@ -280,70 +284,72 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
       refuse(errc::decryption_failed, "payload for '" + std::string(uri) +
                                           "' does not authenticate (tampered, or wrong key)");
     }
+    // Read in place: only the arguments become values; the rest is checked where it lies.
+    std::optional<wire::detail::parsed_json> parsed;
     try {
-      inner = wire::read_json_padded(std::string_view(plain_.data(), plain_size));
+      parsed.emplace(std::string_view(plain_.data(), plain_size));
     } catch (const protocol_error& e) {
       // The reader's reason is not passed on: it may quote decrypted bytes.
       refuse(errc::invalid_payload, e.code() == errc::message_too_large
                                         ? "decrypted payload would take too much memory once read"
                                         : "decrypted payload is not valid JSON");
     }
-  }
+    const wire::detail::json_view inner = parsed->root();
 
-  if (!inner.is_object()) refuse(errc::invalid_payload, "decrypted payload is not a JSON object");
-  const auto inner_uri = inner.find("uri");
-  if (inner_uri == inner.end() || !inner_uri->is_string()) {
-    refuse(errc::invalid_payload, "decrypted payload has no \"uri\" string");
-  }
-  if (inner_uri->get_ref<const std::string&>() != uri) {
-    refuse(errc::uri_mismatch,
-           "encrypted payload was made for another URI than '" + std::string(uri) + "'");
-  }
-  const auto args = inner.find("args");
-  const auto kwargs = inner.find("kwargs");
-  if (args != inner.end() && !args->is_null() && !args->is_array()) {
-    refuse(errc::invalid_payload, "decrypted \"args\" is neither a list nor null");
-  }
-  if (kwargs != inner.end() && !kwargs->is_null() && !kwargs->is_object()) {
-    refuse(errc::invalid_payload, "decrypted \"kwargs\" is neither a dict nor null");
-  }
+    if (!inner.is_object()) refuse(errc::invalid_payload, "decrypted payload is not a JSON object");
+    const auto [inner_uri, inner_args, inner_kwargs, wbx] =
+        inner.members({"uri", "args", "kwargs", "wbx"});
+    if (!inner_uri || !inner_uri->is_string()) {
+      refuse(errc::invalid_payload, "decrypted payload has no \"uri\" string");
+    }
+    if (inner_uri->get_string() != uri) {
+      refuse(errc::uri_mismatch,
+             "encrypted payload was made for another URI than '" + std::string(uri) + "'");
+    }
+    if (inner_args && !inner_args->is_null() && !inner_args->is_array()) {
+      refuse(errc::invalid_payload, "decrypted \"args\" is neither a list nor null");
+    }
+    if (inner_kwargs && !inner_kwargs->is_null() && !inner_kwargs->is_object()) {
+      refuse(errc::invalid_payload, "decrypted \"kwargs\" is neither a dict nor null");
+    }
 
-  const std::int64_t now = now_ms();
-  std::string call_id;
-  const auto wbx = inner.find("wbx");
-  if (wbx == inner.end()) {
-    if (options_.require_binding) {
-      refuse(errc::binding_mismatch, "encrypted payload carries no wbx binding (not from wampbox)");
-    }
-  } else {
-    if (!wbx->is_object()) refuse(errc::invalid_payload, "decrypted \"wbx\" is not an object");
-    const auto t = wbx->find("t");
-    if (t == wbx->end() || !t->is_string() || *t != wire_type(kind)) {
-      refuse(errc::binding_mismatch, std::string("encrypted payload is not a ") + wire_type(kind) +
-                                         " payload (reflected or re-routed)");
-    }
-    const auto cid = wbx->find("cid");
-    if (cid != wbx->end() &&
-        (!cid->is_string() || !valid_call_id(cid->get_ref<const std::string&>()))) {
-      refuse(errc::invalid_payload, "decrypted \"wbx.cid\" is not a call id");
-    }
-    if (kind == payload_kind::invocation && cid != wbx->end()) {
-      call_id = cid->get_ref<const std::string&>();
-    }
-    if ((kind == payload_kind::result || kind == payload_kind::result_error) &&
-        !call.binding.empty() &&
-        (cid == wbx->end() || cid->get_ref<const std::string&>() != call.binding)) {
-      refuse(errc::binding_mismatch, "encrypted answer belongs to another call");
-    }
-    const auto ts = wbx->find("ts");
-    if (ts != wbx->end()) {
-      if (!ts->is_number_integer())
-        refuse(errc::invalid_payload, "decrypted \"wbx.ts\" is not an integer");
-      const std::int64_t window = options_.replay_window.count();
-      const std::int64_t sent = ts->get<std::int64_t>();
-      if (options_.replay_protection && (sent < now - window || sent > now + window)) {
-        refuse(errc::replayed_payload, "encrypted payload timestamp is outside the replay window");
+    const std::int64_t now = now_ms();
+    if (!wbx) {
+      if (options_.require_binding) {
+        refuse(errc::binding_mismatch,
+               "encrypted payload carries no wbx binding (not from wampbox)");
       }
+    } else {
+      if (!wbx->is_object()) refuse(errc::invalid_payload, "decrypted \"wbx\" is not an object");
+      const auto [t, cid, ts] = wbx->members({"t", "cid", "ts"});
+      if (!t || !t->is_string() || t->get_string() != wire_type(kind)) {
+        refuse(errc::binding_mismatch, std::string("encrypted payload is not a ") +
+                                           wire_type(kind) + " payload (reflected or re-routed)");
+      }
+      if (cid && (!cid->is_string() || !valid_call_id(cid->get_string()))) {
+        refuse(errc::invalid_payload, "decrypted \"wbx.cid\" is not a call id");
+      }
+      if (kind == payload_kind::invocation && cid) call_id = cid->get_string();
+      if ((kind == payload_kind::result || kind == payload_kind::result_error) &&
+          !call.binding.empty() && (!cid || cid->get_string() != call.binding)) {
+        refuse(errc::binding_mismatch, "encrypted answer belongs to another call");
+      }
+      if (ts) {
+        if (!ts->is_number_integer())
+          refuse(errc::invalid_payload, "decrypted \"wbx.ts\" is not an integer");
+        const std::int64_t window = options_.replay_window.count();
+        const std::int64_t sent = ts->get_int64();
+        if (options_.replay_protection && (sent < now - window || sent > now + window)) {
+          refuse(errc::replayed_payload,
+                 "encrypted payload timestamp is outside the replay window");
+        }
+      }
+    }
+    try {
+      if (inner_args) args = inner_args->to_value();
+      if (inner_kwargs) kwargs = inner_kwargs->to_value();
+    } catch (const protocol_error&) {
+      refuse(errc::invalid_payload, "decrypted payload would take too much memory once read");
     }
   }
 
@@ -351,15 +357,28 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   std::copy_n(box.begin(), nonce_size, n.begin());
   if (options_.replay_protection) {
     const std::int64_t steady_now = steady_ms();
-    if (seen(n, steady_now))
+    if (!seen(n, steady_now))
+      remember(n, steady_now);
+    else if (!repeats_last_event(kind, n, uri, call))
       refuse(errc::replayed_payload, "encrypted payload was already received");
-    remember(n, steady_now);
   }
-  data.args = args != inner.end() ? std::move(*args) : value();
-  data.kwargs = kwargs != inner.end() ? std::move(*kwargs) : value();
+  if (kind == payload_kind::event) {
+    last_event_.n = n;
+    last_event_.publication = call.publication;
+    last_event_.topic.assign(uri);
+  }
+  data.args = std::move(args);
+  data.kwargs = std::move(kwargs);
   data.opaque.reset();
   call.encrypted = true;
   if (kind == payload_kind::invocation) call.binding = std::move(call_id);
+}
+
+bool cryptobox_codec::repeats_last_event(payload_kind kind, const nonce& n, std::string_view uri,
+                                         const call_context& call) const {
+  return kind == payload_kind::event && call.publication != 0 &&
+         call.publication == last_event_.publication && n == last_event_.n &&
+         uri == last_event_.topic;
 }
 
 bool cryptobox_codec::seen(const nonce& n, std::int64_t now) {

@@ -1,5 +1,7 @@
 #include <wampbox/codec/key_ring.hpp>
 
+#include "../private_file.hpp"
+#include "ring_file.hpp"
 #include "sodium_util.hpp"
 
 #include <wampbox/error.hpp>
@@ -7,14 +9,8 @@
 #include <sodium.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstdio>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -283,13 +279,23 @@ void key_ring::put(std::string prefix, entry e) {
 }
 
 const key_ring::entry* key_ring::find(std::string_view uri) const noexcept {
+  return lookup(uri).first;
+}
+
+std::optional<std::size_t> key_ring::match_length(std::string_view uri) const noexcept {
+  const auto [e, len] = lookup(uri);
+  return e != nullptr ? std::optional(len) : std::nullopt;
+}
+
+std::pair<const key_ring::entry*, std::size_t> key_ring::lookup(
+    std::string_view uri) const noexcept {
   // Only lengths that some prefix has are tried, longest first: few map lookups per URI.
   for (std::size_t len : prefix_lengths_) {
     if (len > uri.size()) continue;
     auto it = entries_.find(uri.substr(0, len));
-    if (it != entries_.end()) return &it->second;
+    if (it != entries_.end()) return {&it->second, len};
   }
-  return nullptr;
+  return {nullptr, 0};
 }
 
 namespace {
@@ -297,7 +303,10 @@ namespace {
 constexpr std::array<const char*, 4> key_fields = {"originator_priv", "originator_pub",
                                                    "responder_priv", "responder_pub"};
 
-/// Wipes every private-key string of a parsed key-ring document.
+}  // namespace
+
+namespace detail {
+
 void wipe_private_fields(nlohmann::json& doc) noexcept {
   if (!doc.is_object()) return;
   for (auto& [prefix, spec] : doc.items()) {
@@ -309,7 +318,7 @@ void wipe_private_fields(nlohmann::json& doc) noexcept {
   }
 }
 
-key_ring build_ring(const nlohmann::json& doc, std::string_view source) {
+key_ring build_key_ring(const nlohmann::json& doc, std::string_view source) {
   auto fail = [&](const std::string& where, const std::string& why) -> error {
     return error(errc::invalid_key, std::string(source) + ": " + where + why);
   };
@@ -361,70 +370,39 @@ key_ring build_ring(const nlohmann::json& doc, std::string_view source) {
   return ring;
 }
 
-}  // namespace
-
-key_ring parse_key_ring(std::string_view json_text, std::string_view source) {
-  nlohmann::json doc;
+nlohmann::json parse_secret_json(std::string_view json_text, std::string_view source) {
   try {
-    doc = nlohmann::json::parse(json_text);
+    return nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
     // e.what() quotes the input near the error, which may be key material: give the offset only.
     throw error(errc::invalid_key, std::string(source) + ": not valid JSON (error at byte " +
                                        std::to_string(e.byte) + ")");
   }
+}
+
+std::string read_secret_file(const std::filesystem::path& path, permission_check check) {
+  return wampbox::detail::read_private_file(path, "key ring file",
+                                            check == permission_check::enforce);
+}
+
+}  // namespace detail
+
+key_ring parse_key_ring(std::string_view json_text, std::string_view source) {
+  nlohmann::json doc = detail::parse_secret_json(json_text, source);
   try {
-    key_ring ring = build_ring(doc, source);
-    wipe_private_fields(doc);
+    key_ring ring = detail::build_key_ring(doc, source);
+    detail::wipe_private_fields(doc);
     return ring;
   } catch (...) {
-    wipe_private_fields(doc);
+    detail::wipe_private_fields(doc);
     throw;
   }
 }
 
 key_ring load_key_ring(const std::filesystem::path& path, permission_check check) {
-  const std::string name = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw error(boost::system::error_code(errno, boost::system::system_category()),
-                "cannot open key ring file " + name);
-  }
-  struct fd_closer {
-    int fd;
-    ~fd_closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    throw error(boost::system::error_code(errno, boost::system::system_category()),
-                "cannot stat key ring file " + name);
-  }
-  if (!S_ISREG(st.st_mode)) throw error(errc::invalid_key, name + ": not a regular file");
-  // fstat on the open descriptor: the mode checked is the mode of the file actually read.
-  if (check == permission_check::enforce && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw error(make_error_code(boost::system::errc::permission_denied),
-                "key ring file " + name + " has mode " + mode +
-                    " and is accessible by group or others; run `chmod 600 " + name +
-                    "` (or skip the permission check explicitly)");
-  }
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      detail::wipe(text);
-      throw error(boost::system::error_code(err, boost::system::system_category()),
-                  "cannot read key ring file " + name);
-    }
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  text.resize(done);
+  std::string text = detail::read_secret_file(path, check);
   try {
-    key_ring ring = parse_key_ring(text, name);
+    key_ring ring = parse_key_ring(text, path.string());
     detail::wipe(text);
     return ring;
   } catch (...) {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace wampbox::codec::detail {
 
@@ -11,6 +12,10 @@ void ensure_sodium();
 
 /// Standard padded Base64 (RFC 4648 §4) of `size` bytes.
 std::string to_base64(const unsigned char* data, std::size_t size);
+
+/// Decodes standard padded Base64 of exactly `size` bytes into `out`; false (and `out` zeroed)
+/// when it is not valid Base64 or has another length. The temporary copy is wiped.
+bool from_base64_exact(std::string_view b64, unsigned char* out, std::size_t size);
 
 /// Wipes a string's bytes (secrets that passed through std::string).
 void wipe(std::string& s) noexcept;

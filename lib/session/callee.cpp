@@ -119,9 +119,9 @@ void session_impl::on_invocation(wire::invocation_message& m) {
                                      {value::array({e.what()}), nullptr, {}}});
     return;
   }
-  invocation inv{state->procedure,        m.registration,           m.request,
-                 std::move(m.data.args),  std::move(m.data.kwargs), std::move(m.details),
-                 state->context.encrypted};
+  invocation inv{state->procedure,         m.registration,           m.request,
+                 std::move(m.data.args),   std::move(m.data.kwargs), std::move(m.details),
+                 state->context.encrypted, state->context.sender};
   invocations_[m.request] = state;
   auto handler = it->second.handler;  // the handler may unregister itself
   responder r(std::move(state));

@@ -53,6 +53,7 @@ void pending_call::complete(session_impl& self, std::exception_ptr e, wire::mess
     return;
   }
   result.encrypted = context.encrypted;
+  result.sender = context.sender;
   result.args = std::move(r.data.args);
   result.kwargs = std::move(r.data.kwargs);
   result.details = std::move(r.details);

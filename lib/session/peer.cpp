@@ -1,6 +1,8 @@
 // The peer: session state machine, transport, dispatch, joining and leaving, cancellation.
 #include "session_impl.hpp"
 
+#include "../transport/connect.hpp"
+
 #include <wampbox/version.hpp>
 
 #include <boost/asio/error.hpp>
@@ -20,9 +22,10 @@ std::string where(const std::string& url) {
   return url.substr(start, url.find('/', start) - start);
 }
 
-/// What a failed connect means for a user.
-std::exception_ptr connect_error(boost::system::error_code ec, const std::string& url,
-                                 std::chrono::milliseconds limit) {
+/// What a failed connect means for a user; `reason` is the transport's, when it gave one.
+std::exception_ptr connect_error(boost::system::error_code ec, const std::string& reason,
+                                 const std::string& url, std::chrono::milliseconds limit) {
+  if (!reason.empty()) return make_error(ec, "cannot connect to " + url + ": " + reason);
   if (ec == asio::error::connection_refused)
     return make_error(ec, "connection refused by " + where(url));
   if (ec == asio::error::timed_out)
@@ -48,34 +51,6 @@ value role_features(value features, const value& codec_features) {
 
 }  // namespace
 
-std::exception_ptr make_error(boost::system::error_code ec, const std::string& what) {
-  return std::make_exception_ptr(error(ec, what));
-}
-
-std::exception_ptr make_error(errc code, const std::string& what) {
-  return make_error(make_error_code(code), what);
-}
-
-std::string string_or(const value& details, const char* key, const std::string& fallback) {
-  if (details.is_object()) {
-    auto it = details.find(key);
-    if (it != details.end() && it->is_string()) return it->get<std::string>();
-  }
-  return fallback;
-}
-
-bool flag(const value& details, const char* key) {
-  if (!details.is_object()) return false;
-  auto it = details.find(key);
-  return it != details.end() && it->is_boolean() && it->get<bool>();
-}
-
-value options_from(const value& extra) {
-  if (extra.is_null()) return value::object();
-  if (!extra.is_object()) throw error(errc::invalid_message, "extra options must be an object");
-  return extra;
-}
-
 // ---------------------------------------------------------------- transport and I/O
 
 operation_ref session_impl::connect(transport::transport_options options, done_handler cb) {
@@ -91,10 +66,11 @@ operation_ref session_impl::connect(transport::transport_options options, done_h
   const auto limit = options.handshake_timeout;
   auto url = options.url;
   // The signal lives until the connector reported: it clears its slot before that.
-  transport::connect(
+  transport::detail::connect_with_reason(
       executor_, std::move(options),
       [weak = weak_from_this(), id = connect_id_, signal = connecting_, url, limit](
-          boost::system::error_code ec, std::shared_ptr<transport::transport> t) {
+          boost::system::error_code ec, const std::string& reason,
+          std::shared_ptr<transport::transport> t) {
         auto self = weak.lock();
         if (!self || self->connect_id_ != id || !self->connect_cb_) {
           if (t) t->close();  // canceled, or the session is gone: drop the half-made connection
@@ -104,7 +80,7 @@ operation_ref session_impl::connect(transport::transport_options options, done_h
         auto done = std::exchange(self->connect_cb_, nullptr);
         if (ec) {
           self->state_ = state::closed;
-          done(connect_error(ec, url, limit));
+          done(connect_error(ec, reason, url, limit));
           return;
         }
         self->attach(std::move(t));
@@ -201,13 +177,13 @@ void session_impl::end(std::exception_ptr reason) {
     signal->emit(asio::cancellation_type::terminal);
   join_deadline_.reset();
   leave_deadline_.reset();
+  end_authentication();
   const auto failure = reason ? reason : make_error(errc::session_closed, "session closed");
   // Take everything pending first: completions may start new operations.
   auto connect_cb = std::exchange(connect_cb_, nullptr);
   auto join_cb = std::exchange(join_cb_, nullptr);
   auto leave_cb = std::exchange(leave_cb_, nullptr);
   subscriptions_.clear();
-  last_event_.reset();
   registrations_.clear();
   for (auto& [id, weak] : std::exchange(invocations_, {}))
     if (auto inv = weak.lock()) inv->interrupted = true;  // no one to answer any more
@@ -290,9 +266,12 @@ operation_ref session_impl::join(join_options options, result_handler<welcome_in
                                   {"call_canceling", true},
                                   {"pattern_based_registration", true}},
                                  extra)}}}};
-  if (!options.authid.empty()) details["authid"] = options.authid;
-  if (!options.authmethods.empty()) details["authmethods"] = options.authmethods;
-  if (!options.authextra.is_null()) details["authextra"] = options.authextra;
+  try {
+    start_authentication(options, details);
+  } catch (...) {
+    cb(std::current_exception(), {});
+    return {};
+  }
   state_ = state::joining;
   join_id_ = next_request();
   join_cb_ = std::move(cb);
@@ -309,41 +288,20 @@ operation_ref session_impl::join(join_options options, result_handler<welcome_in
 
 void session_impl::on_welcome(wire::welcome_message& m) {
   if (state_ != state::joining) return violation("WELCOME outside of joining");
+  if (auto refused = verify_welcome(m.details)) return end(refused);
   state_ = state::joined;
   join_deadline_.reset();
   welcome_ = {m.session, join_options_.realm, string_or(m.details, "authid", ""),
               string_or(m.details, "authrole", ""), std::move(m.details)};
-  join_options_.on_challenge = nullptr;  // drop credentials captured by the callback
   if (auto cb = std::exchange(join_cb_, nullptr)) cb(nullptr, welcome_);
 }
 
 void session_impl::on_abort(wire::abort_message& m) {
+  const auto code = state_ == state::joining && is_authentication_refusal(m.reason)
+                        ? errc::authentication_failed
+                        : errc::session_aborted;
   end(std::make_exception_ptr(wamp_error(m.reason, std::move(m.data.args), std::move(m.data.kwargs),
-                                         errc::session_aborted)));
-}
-
-void session_impl::on_challenge(wire::challenge_message& m) {
-  if (state_ != state::joining) return violation("CHALLENGE outside of joining");
-  std::string signature;
-  try {
-    if (!join_options_.on_challenge)
-      throw error(errc::authentication_failed, "router asks for authentication method '" +
-                                                   m.auth_method +
-                                                   "' but no on_challenge handler is set");
-    signature = join_options_.on_challenge(challenge{m.auth_method, m.extra});
-  } catch (...) {
-    send_quietly(wire::abort_message{value::object(), "wamp.error.cannot_authenticate", {}});
-    auto failure = std::current_exception();
-    try {
-      std::rethrow_exception(failure);
-    } catch (const error&) {
-    } catch (const std::exception& e) {
-      failure = make_error(errc::authentication_failed, e.what());
-    }
-    end(failure);
-    return;
-  }
-  send_quietly(wire::authenticate_message{std::move(signature), value::object()});
+                                         code, string_or(m.details, "message", ""))));
 }
 
 operation_ref session_impl::leave(std::string reason, done_handler cb) {
@@ -367,7 +325,8 @@ void session_impl::on_goodbye(wire::goodbye_message& m) {
     return;
   }
   send_quietly(wire::goodbye_message{value::object(), "wamp.close.goodbye_and_out"});
-  end(std::make_exception_ptr(wamp_error(m.reason, nullptr, nullptr, errc::session_closed)));
+  end(std::make_exception_ptr(wamp_error(m.reason, nullptr, nullptr, errc::session_closed,
+                                         string_or(m.details, "message", ""))));
 }
 
 // ---------------------------------------------------------------- dispatch

@@ -17,11 +17,19 @@ operation_ref closed(const std::function<void(std::exception_ptr, T...)>& cb) {
 
 }  // namespace
 
-void detail::cancel_on(boost::asio::cancellation_slot slot,
-                       const std::shared_ptr<session_impl>& impl, operation_ref op) {
+void session::cancel_on(boost::asio::cancellation_slot slot, const impl_ptr& impl,
+                        operation_ref op) {
   slot.assign([weak = std::weak_ptr(impl), op](boost::asio::cancellation_type) {
     if (auto self = weak.lock()) self->cancel(op, boost::asio::error::operation_aborted);
   });
+}
+
+void session::end_handle(detail::session_impl& s, const subscription& sub) noexcept {
+  detail::undo(s, sub);
+}
+
+void session::end_handle(detail::session_impl& s, const registration& reg) noexcept {
+  detail::undo(s, reg);
 }
 
 session::session(executor_type executor)

@@ -1,9 +1,11 @@
 // wampbox — session internals. One class, its parts defined one file per role:
-//   peer.cpp       state machine, transport, dispatch, HELLO/WELCOME/CHALLENGE/ABORT/GOODBYE,
+//   peer.cpp       state machine, transport, dispatch, HELLO/WELCOME/ABORT/GOODBYE,
 //                  cancellation and deadlines
+//   authentication.cpp   HELLO's authentication details, CHALLENGE/AUTHENTICATE, WELCOME checks
 //   requests.cpp   the one table of requests waiting for the router
 //   publisher.cpp, subscriber.cpp, caller.cpp, callee.cpp   the four roles
 //   codec_hook.cpp the payload hook (identity codec without one)
+//   message_fields.cpp  Details/Options fields and error values
 #pragma once
 
 #include "codec_hook.hpp"
@@ -38,6 +40,11 @@ struct pending_invocation {
   /// Answers an invocation nobody answered, so the caller never waits forever.
   ~pending_invocation();
 };
+
+/// Ends a subscription handler (UNSUBSCRIBE when it was the last) without waiting.
+void undo(session_impl& s, const subscription& sub) noexcept;
+/// Ends a registration (UNREGISTER) without waiting.
+void undo(session_impl& s, const registration& reg) noexcept;
 
 /// SUBSCRIBE/REGISTER options: the user's extra options plus the match policy.
 value match_options(match_policy match, const value& extra);
@@ -147,7 +154,18 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
 
   void on_welcome(wire::welcome_message& m);
   void on_abort(wire::abort_message& m);
+
+  // authentication.cpp
+  /// Adds authid, authrole, authmethods and authextra to HELLO's `details` and starts the
+  /// authenticator's exchange; throws when the options contradict each other.
+  void start_authentication(const join_options& options, value& details);
   void on_challenge(wire::challenge_message& m);
+  /// The exchange's answer to a CHALLENGE (on the executor): AUTHENTICATE, or ABORT and failure.
+  void on_challenge_answer(std::exception_ptr failure, std::string signature, value extra);
+  /// Null when WELCOME may be accepted, else why not (the authentication's check failed).
+  std::exception_ptr verify_welcome(const value& details);
+  /// Drops the exchange, its per-join secrets and the join's credentials.
+  void end_authentication() noexcept;
   void on_goodbye(wire::goodbye_message& m);
   void on_event(wire::event_message& m);
   void on_subscription_revoked(const value& details);
@@ -166,6 +184,9 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   std::shared_ptr<boost::asio::cancellation_signal> connecting_;  ///< stops the connector
   wire::id join_id_ = 0;
   join_options join_options_;
+  std::unique_ptr<auth::exchange> auth_exchange_;  ///< the join's authentication, if any
+  bool awaiting_answer_ = false;                   ///< a CHALLENGE is with the exchange
+  bool challenge_answered_ = false;                ///< AUTHENTICATE went out
   result_handler<welcome_info> join_cb_;
   std::unique_ptr<boost::asio::steady_timer> join_deadline_;
   wire::id leave_id_ = 0;
@@ -176,9 +197,6 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
 
   std::unordered_map<wire::id, subscription_state> subscriptions_;
   std::uint64_t next_slot_ = 1;
-  /// The last event delivered: overlapping subscriptions receive one publication as several
-  /// consecutive EVENTs, which must be decoded once (a replay-protecting codec refuses copies).
-  std::optional<event> last_event_;
   std::unordered_map<wire::id, registration_state> registrations_;
   std::unordered_map<wire::id, std::weak_ptr<pending_invocation>> invocations_;
 };
@@ -211,5 +229,8 @@ value options_from(const value& extra);
 std::string string_or(const value& details, const char* key, const std::string& fallback);
 /// True when `details[key]` is the boolean true.
 bool flag(const value& details, const char* key);
+/// True for the ABORT reasons of a router refusing to authenticate (not_authorized,
+/// authentication_failed, no_auth_method, no_such_principal, ...).
+bool is_authentication_refusal(const std::string& reason);
 
 }  // namespace wampbox::detail

@@ -93,22 +93,19 @@ void session_impl::on_event(wire::event_message& m) {
   auto it = subscriptions_.find(m.subscription);
   if (it == subscriptions_.end()) return;  // in flight while we unsubscribed
   event ev;
-  const auto topic = string_or(m.details, "topic", it->second.topic);
-  if (last_event_ && last_event_->publication == m.publication && last_event_->topic == topic) {
-    ev = *last_event_;  // the same publication through another subscription
-  } else {
-    ev.topic = topic;
-    ev.publication = m.publication;
-    codec::call_context context;
-    try {
-      decode_payload(*codec_, codec::payload_kind::event, ev.topic, m.details, m.data, context);
-    } catch (...) {
-      return report_event_error(ev.topic, std::current_exception());
-    }
-    ev.encrypted = context.encrypted;
-    ev.args = std::move(m.data.args);
-    ev.kwargs = std::move(m.data.kwargs);
+  ev.topic = string_or(m.details, "topic", it->second.topic);
+  ev.publication = m.publication;
+  codec::call_context context;
+  context.publication = m.publication;
+  try {
+    decode_payload(*codec_, codec::payload_kind::event, ev.topic, m.details, m.data, context);
+  } catch (...) {
+    return report_event_error(ev.topic, std::current_exception());
   }
+  ev.encrypted = context.encrypted;
+  ev.sender = std::move(context.sender);
+  ev.args = std::move(m.data.args);
+  ev.kwargs = std::move(m.data.kwargs);
   ev.subscription = m.subscription;
   ev.details = std::move(m.details);
   // Copy: a handler may unsubscribe (and so modify the map) while we iterate.
@@ -120,7 +117,6 @@ void session_impl::on_event(wire::event_message& m) {
       report_event_error(ev.topic, std::current_exception());
     }
   }
-  last_event_ = std::move(ev);
 }
 
 void session_impl::report_event_error(const std::string& topic, std::exception_ptr e) {

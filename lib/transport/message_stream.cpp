@@ -13,14 +13,18 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 message_stream::message_stream(asio::any_io_executor executor, wire::serializer_kind serializer,
-                               std::size_t max_send_size)
-    : executor_(std::move(executor)), serializer_(serializer), max_send_size_(max_send_size) {}
+                               std::size_t max_send_size, link_settings link)
+    : executor_(std::move(executor)),
+      serializer_(serializer),
+      max_send_size_(max_send_size),
+      link_(std::move(link)),
+      keepalive_timer_(executor_) {}
 
 void message_stream::async_send(std::string message, send_handler handler) {
   // Immediate failures are posted so that handlers never run inside the initiating call.
   error_code refusal;
   if (closed_)
-    refusal = errc::transport_closed;
+    refusal = close_reason_;
   else if (message.size() > max_send_size_)
     refusal = errc::message_too_large;
   if (refusal) {
@@ -72,7 +76,7 @@ void message_stream::on_written(error_code ec) {
 void message_stream::async_receive(receive_handler handler) {
   error_code refusal;
   if (closed_)
-    refusal = errc::transport_closed;
+    refusal = close_reason_;
   else if (receiving_)
     refusal = asio::error::already_started;
   if (refusal) {
@@ -80,6 +84,11 @@ void message_stream::async_receive(receive_handler handler) {
     return;
   }
   receiving_ = true;
+  if (!keepalive_started_ && link_.keepalive_interval.count() > 0) {
+    keepalive_started_ = true;
+    last_received_ = clock::now();
+    keepalive_wait(last_received_ + link_.keepalive_interval);
+  }
   start_read([self = shared_from_this(), handler = std::move(handler)](error_code ec,
                                                                        std::string message) {
     self->receiving_ = false;
@@ -87,31 +96,67 @@ void message_stream::async_receive(receive_handler handler) {
     if (ec) {
       self->close();
       message.clear();
+    } else {
+      self->frame_received();
     }
     handler(ec, std::move(message));
   });
 }
 
-void message_stream::close() {
+void message_stream::close() { close_for(errc::transport_closed, true); }
+
+void message_stream::close_for(error_code reason, bool graceful) {
   if (closed_) return;
   closed_ = true;
+  close_reason_ = reason;
+  keepalive_timer_.cancel();
   // The in-flight write (if any) completes through on_written; fail only the queued ones.
   auto first_queued = queue_.begin() + (writing_ ? 1 : 0);
   for (auto it = first_queued; it != queue_.end(); ++it)
     if (it->handler)
-      asio::post(executor_,
-                 [handler = std::move(it->handler)] { handler(errc::transport_closed); });
+      asio::post(executor_, [handler = std::move(it->handler), reason] { handler(reason); });
   queue_.erase(first_queued, queue_.end());
-  shutdown();
+  shutdown(graceful);
 }
 
 error_code message_stream::map_error(error_code ec) const {
   if (!ec) return ec;
+  // Why the transport was failed (keep-alive) wins over what the shutdown caused.
+  if (closed_ && close_reason_ != errc::transport_closed) return close_reason_;
   ec = translate(ec);
   // Our own typed errors (e.g. message_too_large) win over "closed".
   if (ec.category() == wampbox_category()) return ec;
   if (closed_ || ec == asio::error::eof) return errc::transport_closed;
   return ec;
+}
+
+void message_stream::keepalive_wait(clock::time_point until) {
+  keepalive_timer_.expires_at(until);
+  // Weak: a transport nobody uses any more must not be kept alive by its keep-alive.
+  keepalive_timer_.async_wait([weak = weak_from_this()](error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->keepalive_check();
+  });
+}
+
+void message_stream::keepalive_check() {
+  if (closed_) return;
+  const auto now = clock::now();
+  const bool awaiting_answer =
+      ping_sent_ != clock::time_point::min() && last_received_ < ping_sent_;
+  if (awaiting_answer) {
+    const auto due = ping_sent_ + link_.keepalive_timeout;
+    if (now < due) return keepalive_wait(due);
+    if (receiving_) return close_for(errc::keepalive_timeout, false);
+    // Nobody reads, so the answer cannot have been seen: start over once a receive is pending.
+  }
+  ping_sent_ = clock::time_point::min();
+  const auto ping_due = last_received_ + link_.keepalive_interval;
+  if (now < ping_due) return keepalive_wait(ping_due);
+  if (!receiving_) return keepalive_wait(now + link_.keepalive_interval);
+  ping_sent_ = now;
+  queue_control({}, frame_kind::ping);
+  keepalive_wait(now + link_.keepalive_timeout);
 }
 
 }  // namespace wampbox::transport::detail

@@ -1,5 +1,7 @@
 #include "rawsocket.hpp"
 
+#include "tls.hpp"
+
 #include <wampbox/error.hpp>
 
 #include <boost/asio/buffer.hpp>
@@ -20,6 +22,15 @@ constexpr std::uint8_t magic = 0x7F;
 
 // Frame types in the low 3 bits of a frame header's first byte.
 enum class frame_type : std::uint8_t { message = 0, ping = 1, pong = 2 };
+
+frame_type type_of(frame_kind kind) {
+  switch (kind) {
+    case frame_kind::message: return frame_type::message;
+    case frame_kind::ping: return frame_type::ping;
+    case frame_kind::pong: return frame_type::pong;
+  }
+  return frame_type::message;
+}
 
 using header = std::array<std::uint8_t, 4>;
 
@@ -49,18 +60,19 @@ error_code check_handshake_reply(const header& reply, wire::serializer_kind requ
   return {};
 }
 
+// One class for every stream kind: TCP, Unix domain socket, TLS.
+template <typename Stream>
 class rawsocket_transport final : public message_stream {
  public:
-  rawsocket_transport(generic_socket socket, wire::serializer_kind serializer,
-                      std::size_t receive_limit, std::size_t send_limit)
-      : message_stream(socket.get_executor(), serializer, send_limit),
+  rawsocket_transport(Stream socket, wire::serializer_kind serializer, std::size_t receive_limit,
+                      std::size_t send_limit, link_settings link)
+      : message_stream(socket.get_executor(), serializer, send_limit, std::move(link)),
         socket_(std::move(socket)),
         receive_limit_(receive_limit) {}
 
  private:
   void start_write(const std::string& payload, frame_kind kind, send_handler done) override {
-    out_header_ = make_frame_header(
-        kind == frame_kind::pong ? frame_type::pong : frame_type::message, payload.size());
+    out_header_ = make_frame_header(type_of(kind), payload.size());
     const std::array<asio::const_buffer, 2> frame{asio::buffer(out_header_), asio::buffer(payload)};
     asio::async_write(socket_, frame,
                       [self = shared_from_this(), done = std::move(done)](
@@ -77,6 +89,7 @@ class rawsocket_transport final : public message_stream {
   }
 
   void on_header(receive_handler done) {
+    frame_received();
     const std::uint8_t type = in_header_[0];
     const std::size_t length = (std::size_t{in_header_[1]} << 16) |
                                (std::size_t{in_header_[2]} << 8) | std::size_t{in_header_[3]};
@@ -101,13 +114,15 @@ class rawsocket_transport final : public message_stream {
                      });
   }
 
-  void shutdown() override {
+  // RawSocket has no closing handshake; on TLS, no close_notify either: the WAMP session
+  // ended (GOODBYE) before, so a truncation cannot go unnoticed.
+  void shutdown(bool) override {
     error_code ignored;
-    socket_.shutdown(generic_socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket_.lowest_layer().shutdown(generic_socket::shutdown_both, ignored);
+    socket_.lowest_layer().close(ignored);
   }
 
-  generic_socket socket_;
+  Stream socket_;
   std::size_t receive_limit_;
   header out_header_{};
   header in_header_{};
@@ -126,7 +141,8 @@ std::size_t rawsocket_max_length(std::uint8_t exponent) noexcept {
   return std::min(std::size_t{1} << (9 + exponent), rawsocket_frame_limit);
 }
 
-void async_rawsocket_handshake(generic_socket& socket, wire::serializer_kind serializer,
+template <typename Stream>
+void async_rawsocket_handshake(Stream& socket, wire::serializer_kind serializer,
                                std::size_t max_message_size, rawsocket_handshake_handler handler) {
   // Request and reply live in one heap block that the completion handlers keep alive.
   struct exchange {
@@ -156,12 +172,23 @@ void async_rawsocket_handshake(generic_socket& socket, wire::serializer_kind ser
                     });
 }
 
-std::shared_ptr<transport> make_rawsocket_transport(generic_socket socket,
-                                                    wire::serializer_kind serializer,
+template <typename Stream>
+std::shared_ptr<transport> make_rawsocket_transport(Stream socket, wire::serializer_kind serializer,
                                                     std::size_t receive_limit,
-                                                    std::size_t send_limit) {
-  return std::make_shared<rawsocket_transport>(std::move(socket), serializer, receive_limit,
-                                               send_limit);
+                                                    std::size_t send_limit, link_settings link) {
+  return std::make_shared<rawsocket_transport<Stream>>(std::move(socket), serializer, receive_limit,
+                                                       send_limit, std::move(link));
 }
+
+template void async_rawsocket_handshake(generic_socket&, wire::serializer_kind, std::size_t,
+                                        rawsocket_handshake_handler);
+template void async_rawsocket_handshake(tls_socket&, wire::serializer_kind, std::size_t,
+                                        rawsocket_handshake_handler);
+template std::shared_ptr<transport> make_rawsocket_transport(generic_socket, wire::serializer_kind,
+                                                             std::size_t, std::size_t,
+                                                             link_settings);
+template std::shared_ptr<transport> make_rawsocket_transport(tls_socket, wire::serializer_kind,
+                                                             std::size_t, std::size_t,
+                                                             link_settings);
 
 }  // namespace wampbox::transport::detail

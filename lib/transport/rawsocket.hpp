@@ -28,18 +28,21 @@ std::size_t rawsocket_max_length(std::uint8_t exponent) noexcept;
 /// Result of the client handshake: the router's own receive limit.
 using rawsocket_handshake_handler = std::function<void(boost::system::error_code, std::size_t)>;
 
-/// Runs the client side of the RawSocket handshake on a connected socket. On success
+/// Runs the client side of the RawSocket handshake on a connected stream. On success
 /// `handler(ec, router_max)` receives the largest message the router accepts. Router error
 /// replies map to errc::serializer_unsupported / max_length_unacceptable /
 /// use_of_reserved_bits / connection_limit; anything malformed to errc::handshake_failed.
-void async_rawsocket_handshake(generic_socket& socket, wire::serializer_kind serializer,
+/// `Stream` is `generic_socket` or `tls_socket` (instantiated in rawsocket.cpp).
+template <typename Stream>
+void async_rawsocket_handshake(Stream& stream, wire::serializer_kind serializer,
                                std::size_t max_message_size, rawsocket_handshake_handler handler);
 
-/// Wraps a socket that completed the handshake. `receive_limit` is the announced maximum of
-/// incoming frames, `send_limit` the router's.
-std::shared_ptr<transport> make_rawsocket_transport(generic_socket socket,
-                                                    wire::serializer_kind serializer,
+/// Wraps a stream that completed the handshake. `receive_limit` is the announced maximum of
+/// incoming frames, `send_limit` the router's. `Stream` as for async_rawsocket_handshake.
+template <typename Stream>
+std::shared_ptr<transport> make_rawsocket_transport(Stream stream, wire::serializer_kind serializer,
                                                     std::size_t receive_limit,
-                                                    std::size_t send_limit);
+                                                    std::size_t send_limit,
+                                                    link_settings link = {});
 
 }  // namespace wampbox::transport::detail

@@ -44,13 +44,15 @@ endpoint_url parse_url(std::string_view url) {
   endpoint_url out;
   const auto scheme = u.scheme_id();
   const std::string_view scheme_text = u.scheme();
-  if (scheme == boost::urls::scheme::ws) {
+  if (scheme == boost::urls::scheme::ws || scheme == boost::urls::scheme::wss) {
     out.kind = url_kind::websocket;
-    parse_authority(url, u, 80, out);
+    out.tls = scheme == boost::urls::scheme::wss;
+    parse_authority(url, u, out.tls ? 443 : 80, out);
     out.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
     if (u.has_query()) out.target += "?" + std::string(u.encoded_query());
-  } else if (scheme_text == "rs" || scheme_text == "tcp") {
+  } else if (scheme_text == "rs" || scheme_text == "tcp" || scheme_text == "rss") {
     out.kind = url_kind::rawsocket_tcp;
+    out.tls = scheme_text == "rss";
     parse_authority(url, u, 0, out);
     if (!(u.encoded_path().empty() || u.encoded_path() == "/") || u.has_query())
       fail(url, "RawSocket URLs take no path or query");
@@ -67,7 +69,7 @@ endpoint_url parse_url(std::string_view url) {
       fail(url, "Unix socket path too long");
   } else {
     fail(url, "unsupported scheme '" + std::string(scheme_text) +
-                  "' (use ws://, rs://, tcp:// or unix://)");
+                  "' (use ws://, wss://, rs://, rss://, tcp:// or unix://)");
   }
   return out;
 }

@@ -13,6 +13,8 @@ enum class url_kind { websocket, rawsocket_tcp, rawsocket_unix };
 /// A parsed transport URL.
 struct endpoint_url {
   url_kind kind = url_kind::websocket;
+  /// True for wss:// and rss:// (TLS on the TCP connection).
+  bool tls = false;
   /// Host to resolve (IPv6 without brackets); empty for Unix sockets.
   std::string host;
   /// TCP port; 0 for Unix sockets.
@@ -25,7 +27,8 @@ struct endpoint_url {
   std::string unix_path;
 };
 
-/// Parses `ws://host[:port][/path]`, `rs://host:port`, `tcp://host:port` or `unix:///abs/path`.
+/// Parses `ws://host[:port][/path]`, `wss://host[:port][/path]`, `rs://host:port`,
+/// `tcp://host:port`, `rss://host:port` or `unix:///abs/path`.
 /// Throws `wampbox::error` (errc::invalid_url) whose what() says what is wrong.
 endpoint_url parse_url(std::string_view url);
 

@@ -8,6 +8,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/error.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <limits>
 
@@ -20,22 +21,34 @@ using boost::system::error_code;
 
 namespace {
 
+// One class for plain and TLS WebSocket.
+template <typename WebSocket>
 class websocket_transport final : public message_stream {
  public:
-  websocket_transport(std::unique_ptr<websocket_stream> ws, wire::serializer_kind serializer,
-                      std::chrono::milliseconds close_timeout)
-      : message_stream(ws->get_executor(), serializer, std::numeric_limits<std::size_t>::max()),
+  websocket_transport(std::unique_ptr<WebSocket> ws, wire::serializer_kind serializer,
+                      std::chrono::milliseconds close_timeout, link_settings link)
+      : message_stream(ws->get_executor(), serializer, std::numeric_limits<std::size_t>::max(),
+                       std::move(link)),
         ws_(std::move(ws)),
         close_timer_(ws_->get_executor()),
         close_timeout_(close_timeout) {
     ws_->text(wire::is_text(serializer));
+    // Pings, pongs and close frames are handled inside Beast's read; they show the router is
+    // alive all the same. Called only within a read, which keeps the transport alive.
+    ws_->control_callback([this](websocket::frame_type, beast::string_view) { frame_received(); });
   }
 
  private:
-  void start_write(const std::string& payload, frame_kind, send_handler done) override {
-    // Only WAMP messages reach here: Beast answers WebSocket pings itself.
-    ws_->async_write(asio::buffer(payload), [self = shared_from_this(), done = std::move(done)](
-                                                error_code ec, std::size_t) { done(ec); });
+  void start_write(const std::string& payload, frame_kind kind, send_handler done) override {
+    // Pings complete with (ec), writes with (ec, bytes).
+    auto written = [self = shared_from_this(), done = std::move(done)](error_code ec, auto...) {
+      done(ec);
+    };
+    // No pongs come here: Beast answers WebSocket pings itself.
+    if (kind == frame_kind::ping)
+      ws_->async_ping({}, std::move(written));
+    else
+      ws_->async_write(asio::buffer(payload), std::move(written));
   }
 
   void start_read(receive_handler done) override {
@@ -48,8 +61,8 @@ class websocket_transport final : public message_stream {
         });
   }
 
-  void shutdown() override {
-    if (!ws_->is_open()) return close_socket();
+  void shutdown(bool graceful) override {
+    if (!graceful || !ws_->is_open()) return close_socket();
     // Best-effort closing handshake; the timer cuts it short if the router does not answer.
     close_timer_.expires_after(close_timeout_);
     close_timer_.async_wait([self = shared_from_this(), this](error_code ec) {
@@ -74,7 +87,7 @@ class websocket_transport final : public message_stream {
     beast::get_lowest_layer(*ws_).close();
   }
 
-  std::unique_ptr<websocket_stream> ws_;
+  std::unique_ptr<WebSocket> ws_;
   beast::flat_buffer in_;
   asio::steady_timer close_timer_;
   std::chrono::milliseconds close_timeout_;
@@ -82,7 +95,8 @@ class websocket_transport final : public message_stream {
 
 }  // namespace
 
-void async_websocket_handshake(websocket_stream& ws, const std::string& host_header,
+template <typename WebSocket>
+void async_websocket_handshake(WebSocket& ws, const std::string& host_header,
                                const std::string& target, wire::serializer_kind serializer,
                                std::size_t max_message_size,
                                std::function<void(error_code)> handler) {
@@ -103,10 +117,28 @@ void async_websocket_handshake(websocket_stream& ws, const std::string& host_hea
       });
 }
 
-std::shared_ptr<transport> make_websocket_transport(std::unique_ptr<websocket_stream> ws,
+template <typename WebSocket>
+std::shared_ptr<transport> make_websocket_transport(std::unique_ptr<WebSocket> ws,
                                                     wire::serializer_kind serializer,
-                                                    std::chrono::milliseconds close_timeout) {
-  return std::make_shared<websocket_transport>(std::move(ws), serializer, close_timeout);
+                                                    std::chrono::milliseconds close_timeout,
+                                                    link_settings link) {
+  return std::make_shared<websocket_transport<WebSocket>>(std::move(ws), serializer, close_timeout,
+                                                          std::move(link));
 }
+
+template void async_websocket_handshake(websocket_stream&, const std::string&, const std::string&,
+                                        wire::serializer_kind, std::size_t,
+                                        std::function<void(error_code)>);
+template void async_websocket_handshake(tls_websocket_stream&, const std::string&,
+                                        const std::string&, wire::serializer_kind, std::size_t,
+                                        std::function<void(error_code)>);
+template std::shared_ptr<transport> make_websocket_transport(std::unique_ptr<websocket_stream>,
+                                                             wire::serializer_kind,
+                                                             std::chrono::milliseconds,
+                                                             link_settings);
+template std::shared_ptr<transport> make_websocket_transport(std::unique_ptr<tls_websocket_stream>,
+                                                             wire::serializer_kind,
+                                                             std::chrono::milliseconds,
+                                                             link_settings);
 
 }  // namespace wampbox::transport::detail

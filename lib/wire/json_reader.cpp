@@ -1,9 +1,11 @@
-// read_json: simdjson's DOM parser validates the text (UTF-8, grammar, nesting), then one walk
-// over its tape builds the value. Whatever simdjson refuses is handed to the reference reader
-// (nlohmann's parser, reader.cpp), so acceptance, values and error reasons stay what they were:
-// simdjson refuses a few inputs nlohmann accepts (integers beyond 64 bits, which nlohmann reads
-// as doubles; a leading UTF-8 BOM) and accepts nothing that nlohmann refuses.
-#include <simdjson.h>
+// read_json: simdjson's DOM parser validates the text (UTF-8, grammar, nesting), one walk over
+// its tape charges the memory budget and checks binary strings, a second builds the value
+// (parsed_json, json_view.hpp: only the parts asked for). Whatever simdjson refuses is handed to
+// the reference reader (nlohmann's parser, reader.cpp), so acceptance, values and error reasons
+// stay what they were: simdjson refuses a few inputs nlohmann accepts (integers beyond 64 bits,
+// which nlohmann reads as doubles; a leading UTF-8 BOM) and accepts nothing that nlohmann refuses.
+#include "json_view.hpp"  // first: it checks WAMPBOX_SIMDJSON and includes simdjson.h
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include "internal.hpp"
 
 namespace wampbox::wire {
+#if WAMPBOX_SIMDJSON
 namespace {
 
 static_assert(json_padding >= simdjson::SIMDJSON_PADDING);
@@ -24,48 +27,77 @@ static_assert(json_padding >= simdjson::SIMDJSON_PADDING);
 /// own. Why: simdjson's buffers are about 13 times the input, and a reused parser keeps them.
 constexpr std::size_t reused_parser_limit = std::size_t{1} << 20;
 
+[[noreturn]] void invalid_binary() {
+  throw protocol_error(errc::malformed_message,
+                       "JSON: invalid Base64 after \\u0000 in a binary string");
+}
+
 // Autobahn: a string starting with U+0000 carries Base64 binary.
 value string_value(std::string_view s) {
   if (s.empty() || s.front() != '\0') return value(std::string(s));
   auto decoded = detail::decode_base64(s.substr(1));
-  if (!decoded) {
-    throw protocol_error(errc::malformed_message,
-                         "JSON: invalid Base64 after \\u0000 in a binary string");
-  }
+  if (!decoded) invalid_binary();
   return value::binary(std::move(*decoded));
 }
 
-/// Builds a value from simdjson's DOM within `budget`, which the caller charged for the value
-/// itself. Recursion is bounded: the parser allows max_nesting.
-value build(simdjson::dom::element e, detail::memory_budget& budget) {
+/// Charges `budget` for what build() allocates for `e`, which the caller charged for the value
+/// itself, and checks what build() would refuse (Autobahn binary strings that are not Base64),
+/// allocating nothing: a text over the budget is refused before any value is built.
+/// Recursion is bounded: the parser allows max_nesting.
+void charge(simdjson::dom::element e, detail::memory_budget& budget) {
   switch (e.type()) {
     case simdjson::dom::element_type::ARRAY: {
       const simdjson::dom::array items = e.get_array().value_unsafe();
       budget.add_block(items.size() * sizeof(value));  // reserved at once, before any item
-      value result = value::array();
-      auto& out = result.get_ref<value::array_t&>();
-      out.reserve(items.size());
-      for (simdjson::dom::element item : items) out.push_back(build(item, budget));
-      return result;
+      for (simdjson::dom::element item : items) charge(item, budget);
+      return;
     }
     case simdjson::dom::element_type::OBJECT: {
       budget.add_block();
+      // Named: a range-for over the temporary trips GCC 12's -Wdangling-pointer.
       const simdjson::dom::object fields = e.get_object().value_unsafe();
-      value result = value::object();
-      auto& out = result.get_ref<value::object_t&>();
       for (simdjson::dom::key_value_pair field : fields) {
-        // The last of duplicate keys wins, as with nlohmann's parser.
         budget.add_member(field.key.size());
         budget.add_value();
-        out.insert_or_assign(std::string(field.key), build(field.value, budget));
+        charge(field.value, budget);
       }
-      return result;
+      return;
     }
     case simdjson::dom::element_type::STRING: {
       const std::string_view s = e.get_string().value_unsafe();
       budget.add_block(s.size());  // a binary is smaller than its Base64
-      return string_value(s);
+      if (!s.empty() && s.front() == '\0' && !detail::decode_base64(s.substr(1))) invalid_binary();
+      return;
     }
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE:
+    case simdjson::dom::element_type::BOOL:
+    case simdjson::dom::element_type::NULL_VALUE: return;  // held in the value itself
+  }
+}
+
+/// Builds a value from simdjson's DOM; charge() checked it and its memory first.
+value build(simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::ARRAY: {
+      const simdjson::dom::array items = e.get_array().value_unsafe();
+      value result = value::array();
+      auto& out = result.get_ref<value::array_t&>();
+      out.reserve(items.size());
+      for (simdjson::dom::element item : items) out.push_back(build(item));
+      return result;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      value result = value::object();
+      auto& out = result.get_ref<value::object_t&>();
+      // The last of duplicate keys wins, as with nlohmann's parser.
+      const simdjson::dom::object fields = e.get_object().value_unsafe();
+      for (simdjson::dom::key_value_pair field : fields)
+        out.insert_or_assign(std::string(field.key), build(field.value));
+      return result;
+    }
+    case simdjson::dom::element_type::STRING: return string_value(e.get_string().value_unsafe());
     case simdjson::dom::element_type::INT64: {
       // nlohmann stores non-negative integers as unsigned; keep the same storage types.
       const std::int64_t i = e.get_int64().value_unsafe();
@@ -79,6 +111,17 @@ value build(simdjson::dom::element e, detail::memory_budget& budget) {
   }
   return value();
 }
+
+/// Charges a whole text's root for its memory and checks it (see charge()).
+void check(simdjson::dom::element root, std::size_t text_size) {
+  detail::memory_budget budget("JSON", text_size);
+  budget.add_value();
+  charge(root, budget);
+}
+
+}  // namespace
+
+namespace detail {
 
 /// A simdjson parser with the document it fills, allocated for the nesting limit.
 struct json_parser {
@@ -122,6 +165,12 @@ struct json_parser {
   }
 };
 
+}  // namespace detail
+
+namespace {
+
+using detail::json_parser;
+
 /// The thread's reused parser, and a padded copy of input that came without padding.
 struct thread_reader {
   json_parser parser;
@@ -133,34 +182,41 @@ thread_reader& this_thread_reader() {
   return reader;
 }
 
-/// Parses `text`, whose json_padding following bytes are readable. Anything simdjson refuses
-/// goes to the reference reader. `wipe`: leave nothing of the text in the parser's buffers.
-value parse_padded(std::string_view text, json_parser& p, bool wipe) {
-  if (!p.reserve(text.size())) return detail::read_json_reference(text);
+/// The thread's parser, or for large text a parser of its own made in `own`.
+json_parser& parser_for(std::size_t size, std::unique_ptr<json_parser>& own) {
+  if (size <= reused_parser_limit) return this_thread_reader().parser;
+  own = std::make_unique<json_parser>();
+  return *own;
+}
+
+/// Parses `text`, whose json_padding following bytes are readable, into `p`; false when
+/// simdjson refuses it (then the reference reader must read it). `wipe`: leave nothing of a
+/// refused text in the parser's buffers.
+bool parse_into(json_parser& p, std::string_view text, simdjson::dom::element& root, bool wipe) {
+  if (!p.reserve(text.size())) return false;
+  if (p.parser.parse_into_document(p.doc, text.data(), text.size(), false).get(root) ==
+      simdjson::SUCCESS)
+    return true;
+  if (wipe) p.wipe_refused(text.size());
+  return false;
+}
+
+/// Reads `text` (padded) into a value. Anything simdjson refuses goes to the reference reader.
+/// `wipe`: leave nothing of the text in the parser's buffers.
+value parse_padded(std::string_view text, bool wipe) {
+  std::unique_ptr<json_parser> own;
+  json_parser& p = parser_for(text.size(), own);
   simdjson::dom::element root;
-  if (p.parser.parse_into_document(p.doc, text.data(), text.size(), false).get(root) !=
-      simdjson::SUCCESS) {
-    if (wipe) p.wipe_refused(text.size());
-    return detail::read_json_reference(text);
-  }
+  if (!parse_into(p, text, root, wipe)) return detail::read_json_reference(text);
   try {
-    detail::memory_budget budget("JSON", text.size());
-    budget.add_value();
-    value result = build(root, budget);
+    check(root, text.size());
+    value result = build(root);
     if (wipe) p.wipe_parsed();
     return result;
   } catch (...) {
     if (wipe) p.wipe_parsed();
     throw;
   }
-}
-
-/// parse_padded with the thread's parser, or a parser of its own for large text.
-value parse_padded(std::string_view text, bool wipe) {
-  if (text.size() <= reused_parser_limit)
-    return parse_padded(text, this_thread_reader().parser, wipe);
-  json_parser own;
-  return parse_padded(text, own, wipe);
 }
 
 }  // namespace
@@ -179,5 +235,149 @@ value read_json(std::string_view text) {
 value read_json_padded(std::string_view text) {
   return detail::malformed_on_bad_alloc([&] { return parse_padded(text, true); });
 }
+
+namespace detail {
+
+parsed_json::parsed_json(std::string_view text) {
+  json_parser* parsed = nullptr;  // holds the text once simdjson took it
+  try {
+    fallback_ = malformed_on_bad_alloc([&] {
+      json_parser& p = parser_for(text.size(), own_);
+      if (!parse_into(p, text, root_, true)) return read_json_reference(text);
+      parsed = &p;
+      check(root_, text.size());
+      return value();
+    });
+  } catch (...) {
+    if (parsed != nullptr) parsed->wipe_parsed();
+    throw;
+  }
+  parser_ = parsed;
+}
+
+parsed_json::~parsed_json() {
+  if (parser_ != nullptr) parser_->wipe_parsed();
+}
+
+json_view parsed_json::root() noexcept {
+  return parser_ != nullptr ? json_view(root_) : json_view(fallback_);
+}
+
+}  // namespace detail
+
+#else  // without simdjson: the reference reader reads all JSON
+
+value read_json(std::string_view text) { return detail::read_json_reference(text); }
+
+value read_json_padded(std::string_view text) { return detail::read_json_reference(text); }
+
+namespace detail {
+
+parsed_json::parsed_json(std::string_view text) : fallback_(read_json_reference(text)) {}
+
+parsed_json::~parsed_json() = default;
+
+json_view parsed_json::root() noexcept { return json_view(fallback_); }
+
+}  // namespace detail
+
+#endif
+
+namespace detail {
+namespace {
+
+/// Calls `dom(element)` or `reference(value)`, whichever `at` holds. The `dom` functions are
+/// generic lambdas: without simdjson they are never instantiated.
+template <typename At, typename Dom, typename Reference>
+auto visit(const At& at, [[maybe_unused]] Dom dom, Reference reference) {
+#if WAMPBOX_SIMDJSON
+  if (const auto* e = std::get_if<simdjson::dom::element>(&at)) return dom(*e);
+#endif
+  return reference(*std::get<const value*>(at));
+}
+
+}  // namespace
+
+bool json_view::is_object() const noexcept {
+  return visit(
+      at_, [](const auto& e) { return e.type() == decltype(e.type())::OBJECT; },
+      [](const value& v) { return v.is_object(); });
+}
+
+bool json_view::is_array() const noexcept {
+  return visit(
+      at_, [](const auto& e) { return e.type() == decltype(e.type())::ARRAY; },
+      [](const value& v) { return v.is_array(); });
+}
+
+bool json_view::is_null() const noexcept {
+  return visit(
+      at_, [](const auto& e) { return e.type() == decltype(e.type())::NULL_VALUE; },
+      [](const value& v) { return v.is_null(); });
+}
+
+bool json_view::is_string() const noexcept {
+  return visit(
+      at_,
+      [](const auto& e) {
+        if (e.type() != decltype(e.type())::STRING) return false;
+        const std::string_view s = e.get_string().value_unsafe();
+        return s.empty() || s.front() != '\0';  // else Autobahn's binary
+      },
+      [](const value& v) { return v.is_string(); });
+}
+
+bool json_view::is_number_integer() const noexcept {
+  return visit(
+      at_,
+      [](const auto& e) {
+        return e.type() == decltype(e.type())::INT64 || e.type() == decltype(e.type())::UINT64;
+      },
+      [](const value& v) { return v.is_number_integer(); });
+}
+
+std::string_view json_view::get_string() const noexcept {
+  return visit(
+      at_, [](const auto& e) { return e.get_string().value_unsafe(); },
+      [](const value& v) { return std::string_view(v.get_ref<const std::string&>()); });
+}
+
+std::int64_t json_view::get_int64() const noexcept {
+  return visit(
+      at_,
+      [](const auto& e) {
+        if (e.type() == decltype(e.type())::UINT64)
+          return static_cast<std::int64_t>(e.get_uint64().value_unsafe());
+        return e.get_int64().value_unsafe();
+      },
+      [](const value& v) { return v.get<std::int64_t>(); });
+}
+
+void json_view::find_members(const std::string_view* keys, std::optional<json_view>* found,
+                             std::size_t n) const noexcept {
+  visit(
+      at_,
+      [&](const auto& e) {
+        if (e.type() != decltype(e.type())::OBJECT) return;
+        const auto fields = e.get_object().value_unsafe();
+        for (const auto field : fields)
+          for (std::size_t i = 0; i < n; ++i)
+            if (field.key == keys[i]) found[i].emplace(field.value);  // a later duplicate wins
+      },
+      [&](const value& v) {
+        if (!v.is_object()) return;
+        for (std::size_t i = 0; i < n; ++i)
+          if (const auto it = v.find(keys[i]); it != v.end()) found[i].emplace(*it);
+      });
+}
+
+value json_view::to_value() const {
+  return malformed_on_bad_alloc([&] {
+    return visit(
+        at_, [](const auto& e) { return build(e); }, [](const value& v) { return v; });
+  });
+}
+
+}  // namespace detail
 
 }  // namespace wampbox::wire

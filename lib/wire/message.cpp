@@ -210,6 +210,15 @@ class reader {
                  std::initializer_list<std::span<const key_rule>> rule_sets = {}) const {
     const value& d = fields_[i];
     if (!d.is_object()) fail(std::string(field) + " must be a dict");
+    // Fast path: each member against the rules (a dict has few members, the rules are many).
+    // A member that breaks its rule sends us to the rule-order walk, which names the first
+    // broken rule, as it always did.
+    bool all_match = true;
+    for (const auto& [key, member] : d.items())
+      for (const auto& rules : rule_sets)
+        for (const auto& rule : rules)
+          if (rule.key == key && !matches(member, rule.kind)) all_match = false;
+    if (all_match) return std::move(fields_[i]);
     for (const auto& rules : rule_sets)
       for (const auto& rule : rules) {
         const auto it = d.find(rule.key);

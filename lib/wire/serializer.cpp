@@ -54,6 +54,14 @@ std::string serialize_message(serializer_kind s, const message& m) {
 
 std::string serialize_message(serializer_kind s, message&& m) {
   std::string out;
+  // Room for an opaque payload (e.g. ciphertext) and the fields around it at once, rather than
+  // growing the string step by step; JSON's Base64 takes 4/3 of it.
+  std::visit(
+      [&](const auto& typed) {
+        if constexpr (requires { typed.data.opaque; })
+          if (typed.data.opaque) out.reserve(typed.data.opaque->size() / 3 * 4 + 256);
+      },
+      m);
   serialize(s, to_array(std::move(m)), out);
   return out;
 }

@@ -1,11 +1,10 @@
 // Fault test of the reconnecting client: a publisher streams acknowledged, end-to-end encrypted
-// (cryptobox) events to a subscriber while the test router is stopped and restarted (mode
-// `kill ROUNDS`: odd rounds crash it with SIGKILL, even rounds shut it down with SIGTERM, when it
-// says GOODBYE), or frozen with SIGSTOP until the transport keep-alive gives up on it (mode
-// `sigstop`). Both clients must come back every time, and every publication must end either
+// (cryptobox) events to a subscriber while the test router goes away and comes back ROUNDS times
+// (default 10: odd rounds crash it with SIGKILL, even rounds shut it down with SIGTERM, when it
+// says GOODBYE), and then once more frozen with SIGSTOP until the transport keep-alive gives up
+// on it. Both clients must come back every time, and every publication must end either
 // acknowledged and delivered, or reported failed to the application. Prints the counts; exits 1
-// when a publication was silently lost or a client did not come back, 77 (skipped) for `sigstop`
-// without transport keep-alive.
+// when a publication was silently lost or a client did not come back.
 //
 // One loss is the router's, not the clients': a router that crashes may already have sent
 // PUBLISHED while the EVENT still sat in its write buffer (the test router, on Twisted, buffers
@@ -16,7 +15,7 @@
 // Publications are only sent while the subscriber is subscribed on the router the publisher
 // would reach (or the publisher is down, when they must be reported failed): an event acknowledged
 // by a router where no one is subscribed yet is not lost, it has no receiver (WAMP semantics).
-#include <router_process.hpp>
+#include "router_process.hpp"
 
 #include <wampbox/client/client.hpp>
 #include <wampbox/codec/cryptobox_codec.hpp>
@@ -43,26 +42,6 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
 namespace {
-
-/// Transport keep-alive (WebSocket ping / RawSocket PING with a timeout), coming with branch
-/// `tls`: detected by its fields, so this file builds with and without it.
-template <typename Options>
-concept has_keep_alive = requires(Options o) {
-  o.keep_alive_interval = std::chrono::milliseconds(1);
-  o.keep_alive_timeout = std::chrono::milliseconds(1);
-};
-
-/// Turns keep-alive on (short, for the test); false when the transport has none.
-template <typename Options>
-bool enable_keep_alive(Options& o) {
-  if constexpr (has_keep_alive<Options>) {
-    o.keep_alive_interval = 300ms;
-    o.keep_alive_timeout = 1500ms;
-    return true;
-  } else {
-    return false;
-  }
-}
 
 /// A failed check: the test stops with this message.
 struct test_failure {
@@ -123,10 +102,11 @@ struct peer {
 
 class fault_test {
  public:
-  fault_test(asio::any_io_executor ex, bool keep_alive) : ex_(ex), keep_alive_(keep_alive) {}
+  explicit fault_test(asio::any_io_executor ex) : ex_(ex) {}
 
-  /// Kills (or freezes) and restarts the router `rounds` times while the events flow.
-  asio::awaitable<void> run(int rounds, bool freeze) {
+  /// Takes the router away and back `rounds` times while the events flow (odd rounds SIGKILL,
+  /// even rounds SIGTERM), then once more frozen with SIGSTOP until the keep-alive fires.
+  asio::awaitable<void> run(int rounds) {
     const auto key = codec::generate_key_pair();
     auto& publisher = publisher_.emplace(ex_, options(key.private_key));
     auto& subscriber = subscriber_.emplace(ex_, options(key.private_key));
@@ -141,34 +121,40 @@ class fault_test {
 
     publishing_ = true;
     asio::co_spawn(ex_, publish(), asio::detached);
-    for (int round = 1; round <= rounds; ++round) {
+    for (int round = 1; round <= rounds + 1; ++round) {
       const auto n = static_cast<std::size_t>(round);
       const auto both_down = [&] {
         return publisher.disconnects == n && subscriber.disconnects == n;
       };
+      const auto name = " (round " + std::to_string(round) + ")";
       co_await sleep(300ms);
-      if (freeze) {
+      if (round > rounds) {
         router_.freeze();
-        co_await wait_until(both_down, 30s,
-                            "the keep-alive did not detect the frozen router (round " +
-                                std::to_string(round) + ")");
+        co_await wait_until(both_down, 30s, "the keep-alive did not find the frozen router" + name);
+        std::cout << "frozen router found out by the keep-alive" << std::endl;
       } else {
-        router_.kill();
-        co_await wait_until(
-            both_down, 10s,
-            "a client did not notice the router's death (round " + std::to_string(round) + ")");
+        if (round % 2 == 1) {
+          ledger_.crashes.push_back(clock::now());
+          router_.kill();
+        } else {
+          router_.terminate();
+        }
+        co_await wait_until(both_down, 10s, "a client did not notice the router going" + name);
       }
       co_await sleep(100ms);  // publications now fail: the publisher is down
       router_.kill();         // (a frozen router too: it must let go of its ports)
-      router_.start();
+      router_.restart();
       co_await wait_until(
           [&] {
             return publisher.c.is_connected() && subscriber.up && publisher.connects == n + 1 &&
                    subscriber.connects == n + 1;
           },
-          30s, "a client did not come back (round " + std::to_string(round) + ")");
-      std::cout << "round " << round << ": both clients back (sent " << ledger_.sent << ")"
-                << std::endl;
+          30s, "a client did not come back" + name);
+      std::cout << "round " << round
+                << (round > rounds ? " (SIGSTOP)"
+                    : round % 2    ? " (SIGKILL)"
+                                   : " (SIGTERM)")
+                << ": both clients back (sent " << ledger_.sent << ")" << std::endl;
     }
     co_await sleep(300ms);
     publishing_ = false;
@@ -218,8 +204,11 @@ class fault_test {
  private:
   client_options options(const std::string& private_key) {
     client_options o;
-    transport::transport_options to(router_.rs_url(), wire::serializer_kind::msgpack);
-    if (keep_alive_) enable_keep_alive(to);
+    // WebSocket: its keep-alive finds out the frozen router (the test router does not answer
+    // RawSocket PINGs); a crashed or shut-down router ends the connection.
+    transport::transport_options to(router_.url("ws"), wire::serializer_kind::msgpack);
+    to.keepalive_interval = 300ms;
+    to.keepalive_timeout = 1500ms;
     o.routers.push_back(to);
     o.backoff.initial_delay = 20ms;
     o.backoff.max_delay = 250ms;
@@ -280,7 +269,6 @@ class fault_test {
   }
 
   asio::any_io_executor ex_;
-  bool keep_alive_;
   test::router_process router_;
   std::string topic_ = "com.example.fault.stream";
   std::uint64_t next_seq_ = 0;
@@ -294,26 +282,16 @@ class fault_test {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string mode = argc > 1 ? argv[1] : "";
-  const int rounds = argc > 2 ? std::atoi(argv[2]) : 10;
-  if ((mode != "kill" && mode != "sigstop") || rounds < 1) {
-    std::cerr << "usage: fault_test kill [ROUNDS] | fault_test sigstop\n";
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 10;
+  if (rounds < 1) {
+    std::cerr << "usage: fault_test [ROUNDS]\n";
     return 2;
   }
-  const bool freeze = mode == "sigstop";
-  transport::transport_options probe;
-  const bool keep_alive = enable_keep_alive(probe);
-  if (freeze && !keep_alive) {
-    std::cout << "SKIP: the SIGSTOP case needs transport keep-alive (transport_options::"
-                 "keep_alive_interval/keep_alive_timeout, branch tls): without it a frozen "
-                 "router looks alive forever\n";
-    return 77;
-  }
   asio::io_context io;
-  fault_test test(io.get_executor(), keep_alive);
+  fault_test test(io.get_executor());
   bool finished = false;
   std::string failure;
-  asio::co_spawn(io, test.run(freeze ? 1 : rounds, freeze), [&](std::exception_ptr e) {
+  asio::co_spawn(io, test.run(rounds), [&](std::exception_ptr e) {
     finished = true;
     if (!e) return;
     test.stop();

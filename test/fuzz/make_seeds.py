@@ -98,6 +98,27 @@ def codec_seeds():
     write('codec_ciphertext', 'short', bytes([0]) + b'\x01' * 39)
 
 
+def secure_seeds():
+    # control byte of fuzz_codec_secure.cpp: bits 0-1 the kind, 2 progress, 3 unlisted signer,
+    # 4 another call binding, 5 stale time, 6-7 sequence; then the inner MessagePack
+    args_kwargs = b'\x92\x92\x01\xa3two\x81\xa1k\xa1v'  # [[1, "two"], {"k": "v"}]
+    seeds = {
+        'event': (0, args_kwargs),
+        'invocation': (1, args_kwargs),
+        'result': (2, args_kwargs),
+        'result-progress': (2 | 4, b'\x92\xc0\xc0'),  # [nil, nil]
+        'result-error': (3, args_kwargs),
+        'outsider': (8, args_kwargs),
+        'other-call': (2 | 16, args_kwargs),
+        'stale': (32, args_kwargs),
+        'not-msgpack': (0, b'\xc1'),
+        'not-args-kwargs': (0, b'\x93\x01\x02\x03'),
+    }
+    for name, (control, inner) in seeds.items():
+        write('codec_secure', name, bytes([control]) + inner)
+
+
 message_seeds()
 rawsocket_seeds()
 codec_seeds()
+secure_seeds()

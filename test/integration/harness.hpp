@@ -41,6 +41,13 @@ inline std::vector<std::string> router_urls() {
   return urls;
 }
 
+/// CA file for wss:// and rss:// router URLs: $WAMPBOX_TEST_ROUTER_CA (e.g. the CA of a
+/// Crossbar.io with TLS transports); empty means the system trust store.
+inline std::string router_ca_file() {
+  const char* env = std::getenv("WAMPBOX_TEST_ROUTER_CA");
+  return env ? env : "";
+}
+
 /// Every URL with every serializer.
 inline std::vector<endpoint> endpoints() {
   std::vector<endpoint> out;
@@ -66,6 +73,20 @@ void run(Factory&& make, std::chrono::seconds deadline = 20s) {
   if (failure) std::rethrow_exception(failure);
 }
 
+/// Runs `body(endpoint)` for every endpoint as its own subcase.
+template <typename Body>
+void each_endpoint(Body body) {
+  for (const auto& ep : endpoints()) {
+    SUBCASE(ep.name().c_str()) {
+      run([&] { return body(ep); });
+    }
+  }
+}
+
+/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
+/// inside coroutines, so the tests write their values as JSON.
+inline value J(const char* json) { return wire::read_json(json); }
+
 /// Connects and joins realm1 on an endpoint.
 inline asio::awaitable<void> open(session& s, const endpoint& ep,
                                   std::size_t max_message_size = 16 * 1024 * 1024) {
@@ -73,6 +94,7 @@ inline asio::awaitable<void> open(session& s, const endpoint& ep,
   to.url = ep.url;
   to.serializer = ep.serializer;
   to.max_message_size = max_message_size;
+  to.tls_ca_file = router_ca_file();
   co_await s.async_connect(to, use_awaitable);
   join_options jo;
   co_await s.async_join(std::move(jo), use_awaitable);

@@ -1,10 +1,9 @@
 // Integration tests of the reconnecting client: fail-over, giving up, and routers that are
 // killed and started again. Fail-over uses the router of $WAMPBOX_ROUTER_URLS (the test router
-// or Crossbar.io); the restart cases start their own test router (test/router/run), which they
-// can kill — an external router cannot be restarted by a test.
+// or Crossbar.io); the restart cases start their own test router (router_process.hpp), which
+// they can kill — an external router cannot be restarted by a test.
 #include "harness.hpp"
-
-#include <router_process.hpp>
+#include "router_process.hpp"
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,9 +12,6 @@ using namespace wampbox;
 using namespace wampbox::test;
 
 namespace {
-
-/// Parses JSON text (GCC 12 and brace-initialised values in coroutines: see session_test.cpp).
-value J(const char* json) { return wire::read_json(json); }
 
 /// A RawSocket URL on a loopback port where nothing listens (connecting is refused).
 std::string refused_url() {
@@ -64,7 +60,7 @@ struct client_of_own_router {
 
  private:
   static client_options options(const router_process& router, std::size_t queue_limit) {
-    auto o = options_for({router.rs_url()});
+    auto o = options_for({router.url("rs")});
     o.queue_limit = queue_limit;
     return o;
   }
@@ -161,12 +157,12 @@ TEST_CASE("after the router restarts, subscriptions and registrations are back; 
 
         co_await own.kill_router();
         CHECK_FALSE(c.is_connected());
-        router.start();
+        router.restart();
         co_await c.async_wait_connected(use_awaitable);
         CHECK(connects == 2);
 
         session other(ex);
-        const endpoint restarted{router.rs_url(), wire::serializer_kind::json};  // GCC 12: not
+        const endpoint restarted{router.url("rs"), wire::serializer_kind::json};  // GCC 12: not
         co_await open(other, restarted);  // a brace-initialised aggregate in a co_await
         auto sum = co_await other.async_call(procedure, args(2, 3), nullptr, {}, use_awaitable);
         CHECK(sum.args == J("[5]"));
@@ -227,7 +223,7 @@ TEST_CASE("a publication queued while the router is down is delivered after the 
         co_await sleep(50ms);
         CHECK(c.waiting() == 1);
         CHECK_FALSE(published);
-        router.start();
+        router.restart();
         co_await got.wait(20s);
         CHECK(received == J("[42]"));
         co_await sleep(50ms);
@@ -264,7 +260,7 @@ TEST_CASE("while the router is down, publish and call fail at once with not_conn
         CHECK(code_of(serror) == make_error_code(errc::not_connected));
         CHECK(c.waiting() == 0);
 
-        router.start();
+        router.restart();
         co_await c.async_wait_connected(use_awaitable);
         auto again =
             co_await c.async_publish("com.example.down", J("[2]"), nullptr, ack, use_awaitable);

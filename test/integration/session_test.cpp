@@ -12,10 +12,6 @@ using namespace wampbox::test;
 
 namespace {
 
-/// Parses JSON text: GCC 12 miscompiles brace-initialised values holding string literals
-/// inside coroutines, so the tests write their values as JSON.
-value J(const char* json) { return wire::read_json(json); }
-
 /// A one-element array.
 value list_of(value v) {
   value a = value::array();
@@ -28,16 +24,6 @@ call_result make_result(value args, value kwargs = nullptr) {
   r.args = std::move(args);
   r.kwargs = std::move(kwargs);
   return r;
-}
-
-/// Runs `body(endpoint)` for every endpoint as its own subcase.
-template <typename Body>
-void each_endpoint(Body body) {
-  for (const auto& ep : endpoints()) {
-    SUBCASE(ep.name().c_str()) {
-      run([&] { return body(ep); });
-    }
-  }
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ files). Key rings are written at test time:
     responder_priv + originator_pub, so each side holds only its own private key;
   * shared: one fresh key for both roles as the default key "" (made by `wampbox keygen --shared`);
   * other: another fresh shared key, i.e. the wrong key for everything else.
+  * secure_publisher, secure_subscriber: secure-mode rings (test 8) made by `wampbox ring` for the
+    prefix "com.interop.secure": the publisher "sensor", and a subscriber that trusts it.
 Error URIs are com.interop.error.*, covered by the "com.interop." prefix (split) or by the
 default key (shared): Autobahn encrypts an ERROR whenever a key matches its URI.
 """
@@ -57,6 +59,9 @@ RESPONDER_PRIV = 'ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0A='
 RESPONDER_PUB = 'WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns='
 
 PREFIX = 'com.interop.'
+# secure mode (test 8): its own prefix, in none of the cryptobox rings
+SECURE_PREFIX = PREFIX + 'secure'
+SECURE_IDENTITY = {}
 ERROR_URI = PREFIX + 'error.failed'
 # what autobahn_peer's callee raises for kwargs {"fail": uri}
 PEER_ERROR_ARGS = ['failed on request']
@@ -691,6 +696,48 @@ class RouterViewTests(InteropTestCase):
                                                 'YIELD': 2, 'RESULT': 2, 'ERROR': 2})
 
 
+class SecureModeTests(InteropTestCase):
+    """Test 8: secure mode (x_wampbox_v1, rings made by `wampbox ring`) through the router. Keyless
+    peers (Autobahn|Python and wampbox) get only the opaque payload, both the same bytes (the router
+    forwarded it unchanged; the keyed subscriber's signature check covers every byte of it); the
+    keyed wampbox subscriber gets the data and the authenticated sender; the router's log shows no
+    plaintext."""
+
+    def test_8_keyless_peers_see_only_the_opaque_secure_payload(self):
+        urls, log = self.router_with_optional_log()
+        topic = '{}.{}'.format(SECURE_PREFIX, uuid.uuid4().hex[:12])
+        args, kwargs = payload(fresh_marker())
+        peer_plain = self.peer_subscriber(urls['ws'], 'msgpack', None, topic, 1)
+        wampbox_plain = self.wampbox_subscriber(urls['rs'], 'cbor', None, topic, 1)
+        keyed = self.wampbox_subscriber(urls['ws'], 'json', 'secure_subscriber', topic, 1)
+        self.peer_ready(peer_plain)
+        self.wampbox_publish(urls['rs'], 'msgpack', 'secure_publisher', topic, args, kwargs)
+
+        (line,), _ = self.assert_finished(keyed, 1)
+        event = self.assert_data(line, args, kwargs)
+        self.assertEqual(event['sender'], {'name': 'sensor', 'public_key': SECURE_IDENTITY['sensor']})
+        self.assertEqual(event['details']['enc_algo'], 'x_wampbox_v1')
+
+        (peer_line,), peer_err = self.assert_finished(peer_plain, 1)
+        (wampbox_line,), wampbox_err = self.assert_finished(wampbox_plain, 1)
+        for output in (peer_line, wampbox_line, peer_err, wampbox_err):
+            self.assertNotIn(kwargs['marker'], output)
+        peer_event, wampbox_event = json.loads(peer_line), json.loads(wampbox_line)
+        details = peer_event['details']
+        self.assertEqual((details['enc_algo'], details['enc_serializer']), ('x_wampbox_v1', 'msgpack'))
+        self.assertRegex(details['enc_key'], '^[0-9a-f]{16}$')
+        self.assertEqual((len(wampbox_event['args']), wampbox_event['kwargs']), (1, None), wampbox_line)
+        opaque = canonical(peer_event['payload'])
+        self.assertEqual(opaque, canonical(wampbox_event['args'][0]))
+        # the documented layout: version 1, kind 1 (event), the key id of enc_key, 164 bytes around the data
+        self.assertEqual(opaque[0:2], b'\x01\x01')
+        self.assertEqual(opaque[4:12].hex(), details['enc_key'])
+        self.assertGreater(len(opaque), 164 + len(kwargs['marker']))
+        if log is None:
+            self.skipTest(self.unavailable_log_reason())
+        self.assert_router_saw_only_ciphertext(log, [topic], [(args, kwargs)], {'PUBLISH': 1, 'EVENT': 3})
+
+
 # ---------------------------------------------------------------- setup
 
 def write_keyring(directory, name, entries):
@@ -726,6 +773,28 @@ def write_keyrings(directory):
     KEYRINGS['other'] = generate_shared_keyring(directory, 'other')
 
 
+def ring_command(*arguments):
+    """Runs `wampbox ring ...`; returns what it printed (one JSON object)."""
+    done = subprocess.run([WAMPBOX, 'ring'] + list(arguments), capture_output=True, text=True,
+                          timeout=WAIT_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError('wampbox ring {} failed: {}'.format(arguments[0], done.stderr))
+    return json.loads(done.stdout)
+
+
+def write_secure_keyrings(directory):
+    """Secure-mode rings made by the CLI: the publisher "sensor" and a subscriber that trusts it."""
+    publisher = os.path.join(directory, 'secure-publisher.json')
+    subscriber = os.path.join(directory, 'secure-subscriber.json')
+    SECURE_IDENTITY['sensor'] = ring_command('init', publisher, '--name', 'sensor')['public_key']
+    ring_command('init', subscriber, '--name', 'dashboard')
+    ring_command('add-key', publisher, SECURE_PREFIX)
+    ring_command('add-key', subscriber, SECURE_PREFIX, '--import-from', publisher)
+    ring_command('trust', subscriber, SECURE_PREFIX, 'sensor', SECURE_IDENTITY['sensor'], '--role', 'publish')
+    KEYRINGS['secure_publisher'] = publisher
+    KEYRINGS['secure_subscriber'] = subscriber
+
+
 def main():
     global WAMPBOX
     if len(sys.argv) < 2:
@@ -739,6 +808,7 @@ def main():
         ROUTER[url.split(':', 1)[0]] = url
     with tempfile.TemporaryDirectory(prefix='wampbox-interop-') as directory:
         write_keyrings(directory)
+        write_secure_keyrings(directory)
         program = unittest.main(argv=[sys.argv[0]] + sys.argv[2:], exit=False, verbosity=2)
     sys.exit(0 if program.result.wasSuccessful() else 1)
 

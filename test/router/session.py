@@ -22,28 +22,28 @@ _DEALER_FEATURES = role.RoleDealerFeatures(
     call_canceling=True, progressive_call_results=True, payload_transparency=True,
     payload_encryption_cryptobox=True)
 
-_AUTHROLE = 'anonymous'
-_AUTHMETHOD = 'anonymous'
-_AUTHPROVIDER = 'static'
 _connection_numbers = itertools.count(1)
 
 
 class Realm:
     """A realm: its broker, dealer and joined sessions."""
 
-    def __init__(self, name, disclose_all):
+    def __init__(self, name, disclose_all, authenticator):
         self.name = name
+        self.authenticator = authenticator
         self.broker = Broker(disclose_all)
         self.dealer = Dealer(disclose_all)
         self.sessions = {}
         self.meta = SessionMetaApi(self)
 
-    def join(self, session):
-        """Admit a session; returns its new random session id."""
+    def new_session_id(self):
+        """A random session id no session of the realm has."""
         # the meta API's service session id is taken too (Crossbar.io: a session of the realm)
-        session_id = new_id(self.sessions.keys() | {self.meta.session_id})
-        self.sessions[session_id] = session
-        return session_id
+        return new_id(self.sessions.keys() | {self.meta.session_id})
+
+    def join(self, session):
+        """Admit a session under its session id."""
+        self.sessions[session.session_id] = session
 
     def leave(self, session):
         """Remove a session and everything it had (subscriptions, registrations, calls)."""
@@ -75,6 +75,8 @@ class RouterSession:
         self.authrole = None
         self.authmethod = None
         self.authprovider = None
+        self._pending_auth = None  # the authentication a CHALLENGE started
+        self._pending_session_id = None  # the session id it will get
 
     # Autobahn's WebSocket transport reads these two for its trace logging.
     @property
@@ -131,23 +133,40 @@ class RouterSession:
             self.end(message.Abort(PROTOCOL_VIOLATION, str(violation)))
 
     def _on_message_unjoined(self, msg):
+        if isinstance(msg, message.Authenticate) and self._pending_auth is not None:
+            pending, self._pending_auth = self._pending_auth, None
+            outcome = pending.authenticate(msg.signature)
+            if isinstance(outcome, message.Abort):
+                self.send(outcome)
+            else:
+                self._welcome(outcome, self._pending_session_id)
+            return
         if not isinstance(msg, message.Hello):
             raise ProtocolViolation('{} received before HELLO'.format(type(msg).__name__.upper()))
         if msg.realm != self._realm.name:
             self.send(message.Abort(ApplicationError.NO_SUCH_REALM, "no realm '{}' on this router".format(msg.realm)))
             return
-        if msg.authmethods and 'anonymous' not in msg.authmethods:
-            self.send(message.Abort('wamp.error.no_auth_method', 'this router only offers anonymous authentication'))
-            return
         self.roles = msg.roles
-        self.authid = generate_serial_number()
-        self.authrole = _AUTHROLE
-        self.authmethod = _AUTHMETHOD
-        self.authprovider = _AUTHPROVIDER
-        self.session_id = self._realm.join(self)
+        # like Crossbar.io, the WAMP-CRA challenge names the session id the client will get
+        session_id = self._realm.new_session_id()
+        admission, reply, self._pending_auth = self._realm.authenticator.hello(msg, session_id)
+        if admission is not None:
+            self._welcome(admission, session_id)
+        else:
+            self._pending_session_id = session_id
+            self.send(reply)
+
+    def _welcome(self, admission, session_id):
+        self.session_id = session_id
+        self.authid = admission.authid
+        self.authrole = admission.authrole
+        self.authmethod = admission.authmethod
+        self.authprovider = admission.authprovider
+        self._realm.join(self)
         self.send(message.Welcome(self.session_id, {'broker': _BROKER_FEATURES, 'dealer': _DEALER_FEATURES},
                                   realm=self._realm.name, authid=self.authid, authrole=self.authrole,
-                                  authmethod=self.authmethod, authprovider=self.authprovider))
+                                  authmethod=self.authmethod, authprovider=self.authprovider,
+                                  authextra=admission.authextra))
 
     def _on_message_joined(self, msg):
         broker, dealer = self._realm.broker, self._realm.dealer

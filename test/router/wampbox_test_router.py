@@ -8,10 +8,16 @@ accepted on any path, and wamp.session.count/list/get are answered (meta.py).
 A test fixture of the wampbox project, not part of the library. Usage:
 
     run [--ws PORT] [--rs PORT] [--unix PATH] [--realm realm1] [--log-messages] [--disclose]
+        [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE] [--wss PORT] [--rss PORT]]
+        [--rawsocket-ping]
+        [--auth FILE]
+
+--auth names a JSON file with the authentication methods and principals, in the format of a
+Crossbar.io transport's "auth" object (see auth.py); without it only anonymous is offered.
 
 Listens on 127.0.0.1 only (port 0 = a free port chosen by the OS). Once all
-listeners are up it prints one URL per line to stdout (ws://, rs://, unix://)
-and serves until SIGINT/SIGTERM.
+listeners are up it prints one URL per line to stdout (ws://, rs://, unix://, then
+with --tls-cert wss:// and rss://) and serves until SIGINT/SIGTERM.
 """
 
 import argparse
@@ -30,9 +36,11 @@ from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredic
 from autobahn.twisted.rawsocket import WampRawSocketServerFactory  # noqa: E402
 from autobahn.twisted.websocket import WampWebSocketServerFactory  # noqa: E402
 
+import auth  # noqa: E402
 from message_log import MessageLog  # noqa: E402
 from serializers import router_serializers  # noqa: E402
 from session import Realm, RouterSession  # noqa: E402
+import transport_extras  # noqa: E402
 
 LOOPBACK = '127.0.0.1'
 # the path printed in the ws:// URL; like a Crossbar.io "websocket" transport the router accepts
@@ -50,7 +58,13 @@ def _parse_args(argv):
                         help='print every received and sent WAMP message to stderr')
     parser.add_argument('--disclose', action='store_true',
                         help='always disclose publisher/caller identity (Crossbar.io "disclose" permission)')
-    return parser.parse_args(argv)
+    parser.add_argument('--auth', metavar='FILE',
+                        help='authentication methods and principals (JSON, Crossbar.io "auth" format; '
+                             'default: anonymous only)')
+    transport_extras.add_arguments(parser)
+    args = parser.parse_args(argv)
+    transport_extras.check_arguments(parser, args)
+    return args
 
 
 class _UnixSocketPath:
@@ -82,7 +96,12 @@ def main(argv):
     args = _parse_args(argv)
     _log_warnings_to_stderr()
 
-    realm = Realm(args.realm, args.disclose)
+    try:
+        authenticator = auth.load(args.auth)
+    except (OSError, ValueError) as error:
+        print('wampbox test router: cannot read --auth {}: {}'.format(args.auth, error), file=sys.stderr)
+        return 1
+    realm = Realm(args.realm, args.disclose, authenticator)
     message_log = MessageLog(args.log_messages)
 
     def new_session():
@@ -91,10 +110,12 @@ def main(argv):
     unix_socket = _UnixSocketPath(args.unix)
     ws_factory = WampWebSocketServerFactory(new_session, serializers=router_serializers())
     rs_factory = WampRawSocketServerFactory(new_session, serializers=router_serializers())
+    transport_extras.configure_rawsocket(args, rs_factory)
     try:
         ws_port = reactor.listenTCP(args.ws, ws_factory, interface=LOOPBACK)
         rs_port = reactor.listenTCP(args.rs, rs_factory, interface=LOOPBACK)
         reactor.listenUNIX(unix_socket.path, rs_factory)
+        tls_urls = transport_extras.listen_tls(args, reactor, LOOPBACK, ws_factory, rs_factory, WS_PATH)
     except CannotListenError as error:
         print('wampbox test router: cannot listen: {}'.format(error), file=sys.stderr)
         unix_socket.remove()
@@ -103,6 +124,8 @@ def main(argv):
     print('ws://{}:{}{}'.format(LOOPBACK, ws_port.getHost().port, WS_PATH))
     print('rs://{}:{}'.format(LOOPBACK, rs_port.getHost().port))
     print('unix://{}'.format(unix_socket.path))
+    for url in tls_urls:
+        print(url)
     sys.stdout.flush()
 
     reactor.addSystemEventTrigger('before', 'shutdown', realm.shutdown)

@@ -11,10 +11,12 @@ namespace {
 
 thread_local bool armed = false;
 thread_local std::size_t total_bytes = 0;
+thread_local std::size_t requests = 0;
 thread_local std::size_t largest_request = 0;
 
 void record(std::size_t size) noexcept {
   if (!armed) return;
+  ++requests;
   total_bytes += size;
   largest_request = std::max(largest_request, size);
 }
@@ -58,6 +60,7 @@ namespace wampbox::test {
 
 allocation_probe::allocation_probe() noexcept {
   total_bytes = 0;
+  requests = 0;
   largest_request = 0;
   armed = true;
 }
@@ -67,5 +70,7 @@ allocation_probe::~allocation_probe() { armed = false; }
 std::size_t allocation_probe::total() const noexcept { return total_bytes; }
 
 std::size_t allocation_probe::largest() const noexcept { return largest_request; }
+
+std::size_t allocation_probe::count() const noexcept { return requests; }
 
 }  // namespace wampbox::test

@@ -19,6 +19,8 @@ class allocation_probe {
   std::size_t total() const noexcept;
   /// The largest single request.
   std::size_t largest() const noexcept;
+  /// The number of requests.
+  std::size_t count() const noexcept;
 };
 
 }  // namespace wampbox::test

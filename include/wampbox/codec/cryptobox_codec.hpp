@@ -42,6 +42,8 @@
 // With `binding` off the output is byte-identical to Autobahn|Python's.
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <wampbox/codec/key_ring.hpp>
 #include <wampbox/codec/payload_codec.hpp>
 
@@ -87,7 +89,7 @@ struct cryptobox_options {
 
 /// The Autobahn-compatible cryptobox payload codec over a key ring.
 /// Not thread-safe: use one instance per session (the ring itself may be shared).
-class cryptobox_codec final : public payload_codec {
+class WAMPBOX_API cryptobox_codec final : public payload_codec {
  public:
   /// A codec over a shared, immutable key ring (null: an empty ring). Throws std::runtime_error
   /// when libsodium cannot be initialised or the fork handler cannot be installed
@@ -139,6 +141,8 @@ class cryptobox_codec final : public payload_codec {
   std::int64_t steady_ms() const;
   void random_bytes(unsigned char* out, std::size_t size);
   bool seen(const nonce& n, std::int64_t now);
+  bool repeats_last_event(payload_kind kind, const nonce& n, std::string_view uri,
+                          const call_context& call) const;
   void remember(const nonce& n, std::int64_t now);
 
   std::shared_ptr<const key_ring> ring_;
@@ -149,6 +153,14 @@ class cryptobox_codec final : public payload_codec {
   std::array<unsigned char, 64 * 24> random_pool_{};  // batch of randombytes_buf output
   std::size_t random_used_ = random_pool_.size();     // bytes of the batch handed out
   std::uint64_t random_generation_ = 0;               // fork generation of the batch
+  // The EVENT accepted last: the same publication may arrive again through another of our
+  // subscriptions (same nonce, publication id and topic), and only right after it.
+  struct accepted_event {
+    nonce n{};
+    wire::id publication = 0;
+    std::string topic;
+  };
+  accepted_event last_event_;
   std::unordered_set<nonce, nonce_hash> seen_nonces_;
   std::deque<std::pair<std::int64_t, nonce>>
       nonce_order_;  // (steady ms accepted, nonce), oldest first

@@ -15,12 +15,15 @@
 // (sodium_malloc fails) or memory runs out.
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <cstddef>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace wampbox::codec {
@@ -42,7 +45,7 @@ enum class key_policy {
 inline constexpr std::size_t key_size = 32;
 
 /// The four Base64 (RFC 4648, padded) X25519 keys of an Autobahn `Key`; any may be absent.
-struct key_spec {
+struct WAMPBOX_API key_spec {
   std::optional<std::string> originator_priv;  ///< publisher/caller private key
   std::optional<std::string> originator_pub;   ///< publisher/caller public key
   std::optional<std::string> responder_priv;   ///< subscriber/callee private key
@@ -53,7 +56,7 @@ struct key_spec {
 
 /// An end-to-end encryption key: the precomputed shared key K for one or both roles.
 /// Move-only (use `clone()` to duplicate secrets explicitly); a moved-from key holds nothing.
-class key {
+class WAMPBOX_API key {
  public:
   /// Builds a key like Autobahn's `Key(originator_priv, originator_pub, responder_priv,
   /// responder_pub)`: a missing public key is derived from its private key (a given one must
@@ -101,7 +104,7 @@ class key {
 };
 
 /// A URI-prefix -> key map with per-prefix policy. Move-only (it owns keys).
-class key_ring {
+class WAMPBOX_API key_ring {
  public:
   /// What the ring says about one prefix.
   struct entry {
@@ -125,11 +128,17 @@ class key_ring {
   /// or nullptr when no prefix matches.
   const entry* find(std::string_view uri) const noexcept;
 
+  /// The length of the prefix `find` picks for `uri`, or nullopt when no prefix matches (a
+  /// secure_ring compares it with its secure prefixes).
+  std::optional<std::size_t> match_length(std::string_view uri) const noexcept;
+
   /// Number of prefixes (the default included).
   std::size_t size() const noexcept { return entries_.size(); }
 
  private:
   void put(std::string prefix, entry e);
+  /// The entry of the longest matching prefix and that prefix's length; {nullptr, 0} if none.
+  std::pair<const entry*, std::size_t> lookup(std::string_view uri) const noexcept;
 
   std::map<std::string, entry, std::less<>> entries_;
   std::vector<std::size_t> prefix_lengths_;  // distinct prefix lengths, longest first
@@ -147,16 +156,17 @@ enum class permission_check {
 /// The prefix "" is the default key; "policy" defaults to "strict"; an entry with no key at all
 /// (and policy strict) marks its prefix "must be encrypted". `source` names the document in
 /// errors. Throws `wampbox::error` (errc::invalid_key) naming the entry and field at fault.
-key_ring parse_key_ring(std::string_view json_text, std::string_view source = "key ring");
+WAMPBOX_API key_ring parse_key_ring(std::string_view json_text,
+                                    std::string_view source = "key ring");
 
 /// Loads a key-ring file (format as `parse_key_ring`). Throws `wampbox::error`: the system error
 /// when it cannot be read, permission_denied when `check` is enforce and the file is accessible to
 /// group or others, errc::invalid_key for bad content.
-key_ring load_key_ring(const std::filesystem::path& path,
-                       permission_check check = permission_check::enforce);
+WAMPBOX_API key_ring load_key_ring(const std::filesystem::path& path,
+                                   permission_check check = permission_check::enforce);
 
 /// A fresh X25519 key pair in Base64. The private key is wiped when the pair is destroyed.
-struct key_pair {
+struct WAMPBOX_API key_pair {
   std::string private_key;  ///< Base64, 32 bytes: secret
   std::string public_key;   ///< Base64, 32 bytes
 
@@ -171,6 +181,6 @@ struct key_pair {
 };
 
 /// Generates a random X25519 key pair (for `wampbox keygen`).
-key_pair generate_key_pair();
+WAMPBOX_API key_pair generate_key_pair();
 
 }  // namespace wampbox::codec

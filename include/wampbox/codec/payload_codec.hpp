@@ -5,8 +5,12 @@
 // and turn the opaque binary of incoming EVENT/INVOCATION/RESULT/ERROR back into arguments.
 #pragma once
 
+#include <wampbox/export.hpp>
+
+#include <wampbox/codec/payload_sender.hpp>
 #include <wampbox/wire/message.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,12 +33,22 @@ enum class payload_kind {
 struct call_context {
   bool encrypted = false;  ///< the request (CALL or INVOCATION) travelled encrypted
   std::string binding;     ///< codec data the answer must carry (e.g. a random call id)
+  /// EVENT only: the router's publication id (0: unknown). One publication reaches each
+  /// matching subscription (say an exact and a prefix one) as its own EVENT with this id and the
+  /// same payload, which a codec's replay check must let through.
+  wire::id publication = 0;
+  /// The called procedure, kept by codecs that key a call's ERROR by its procedure rather than
+  /// by the error URI (secure mode): set by the codec on CALL (encode) and INVOCATION (decode).
+  std::string procedure = {};
+  /// Set by `decode` when the codec authenticated the payload's sender (secure mode); the
+  /// session hands it to the application (event, invocation, call_result).
+  std::optional<payload_sender> sender = std::nullopt;
 };
 
 /// The payload hook. Implementations throw `wampbox::payload_error` to refuse a payload; the
 /// session then fails the operation (outgoing) or reports the error (incoming), never passing
 /// plaintext on and never crashing.
-class payload_codec {
+class WAMPBOX_API payload_codec {
  public:
   virtual ~payload_codec() = default;
 
@@ -46,7 +60,10 @@ class payload_codec {
 
   /// Incoming EVENT/INVOCATION/RESULT/ERROR. `uri` is the topic (details.topic or the
   /// subscription's), the procedure (details.procedure or the registration's), the called
-  /// procedure (RESULT) or the error URI; `call` as for `encode` (fresh for EVENT/INVOCATION).
+  /// procedure (RESULT) or the error URI; `call` as for `encode` (fresh for EVENT/INVOCATION,
+  /// with `publication` set for EVENT). A payload the codec decrypts must leave `data.opaque`
+  /// empty (the session hands a remaining opaque payload to the application as binary); a
+  /// payload it leaves alone stays as it came.
   virtual void decode(payload_kind kind, std::string_view uri, const value& details,
                       wire::payload& data, call_context& call) = 0;
 

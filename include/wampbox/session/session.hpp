@@ -25,6 +25,8 @@
 // their associated executor). wampbox starts no threads of its own.
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/error.hpp>
 #include <wampbox/session/arguments.hpp>
@@ -55,11 +57,6 @@ namespace wampbox {
 namespace detail {
 class session_impl;
 struct pending_invocation;
-/// Ends a subscription handler (UNSUBSCRIBE when it was the last) without waiting.
-void undo(session_impl& s, const subscription& sub) noexcept;
-/// Ends a registration (UNREGISTER) without waiting.
-void undo(session_impl& s, const registration& reg) noexcept;
-
 /// Wraps a (possibly move-only) completion handler into a copyable callback that posts the
 /// completion to the handler's associated executor (never runs it inline: no re-entrancy). The
 /// handler runs at most once, and its cancellation slot is cleared before it runs (Asio's rule
@@ -89,10 +86,6 @@ struct operation_ref {
   wire::id id = 0;         ///< the request id (also numbers connect, join and leave)
 };
 
-/// Makes `slot` cancel the operation `op` of `impl` (holds the impl weakly).
-void cancel_on(boost::asio::cancellation_slot slot, const std::shared_ptr<session_impl>& impl,
-               operation_ref op);
-
 template <typename T>
 struct is_awaitable : std::false_type {};
 template <typename T, typename E>
@@ -113,7 +106,7 @@ constexpr bool returns_awaitable() {
 /// Copyable; all copies refer to the same invocation. An invocation whose every responder is
 /// dropped unanswered is answered with the error `wamp.error.runtime_error` ("invocation dropped
 /// without an answer"), so no caller waits forever.
-class responder {
+class WAMPBOX_API responder {
  public:
   /// Sends the final result (YIELD).
   void yield(call_result result = {});
@@ -156,7 +149,7 @@ using disconnect_handler = std::function<void(std::exception_ptr)>;
 
 /// A WAMP client session. Movable, not copyable. Destroying it closes the transport (also one
 /// still connecting); pending operations then complete with errc::session_closed.
-class session {
+class WAMPBOX_API session {
  public:
   using executor_type = boost::asio::any_io_executor;
   /// The completion token used when none is given. (Not `deferred`: Boost 1.81 cannot
@@ -305,10 +298,18 @@ class session {
           const detail::operation_ref op =
               start(impl, callback_of<Signature>::wrap(std::move(handler), ex), std::move(a)...);
           if (slot.is_connected() && impl && op.what != detail::operation_ref::kind::none)
-            detail::cancel_on(slot, impl, op);
+            cancel_on(slot, impl, op);
         },
         token, std::forward<Args>(args)...);
   }
+
+  // Makes `slot` cancel the operation `op` of `impl` (holds the impl weakly).
+  static void cancel_on(boost::asio::cancellation_slot slot, const impl_ptr& impl,
+                        detail::operation_ref op);
+  // End a subscription handler (UNSUBSCRIBE when it was the last) or a registration without
+  // waiting; for `scoped`. Members, not detail functions, so that libwampbox exports no detail.
+  static void end_handle(detail::session_impl& s, const subscription& sub) noexcept;
+  static void end_handle(detail::session_impl& s, const registration& reg) noexcept;
 
   // Each starts an operation on `impl` (null for a moved-from session: then it completes
   // with errc::session_closed) and names it for cancellation.
@@ -370,7 +371,7 @@ class scoped {
 
   /// Ends it now; afterwards this object owns nothing.
   void reset() noexcept {
-    if (auto s = std::exchange(session_, {}).lock()) detail::undo(*s, handle_);
+    if (auto s = std::exchange(session_, {}).lock()) session::end_handle(*s, handle_);
   }
   /// Gives the handle back without ending it.
   Handle release() noexcept {

@@ -1,6 +1,8 @@
 // wampbox — value types for session options and results.
 #pragma once
 
+#include <wampbox/auth/authenticator.hpp>
+#include <wampbox/codec/payload_sender.hpp>
 #include <wampbox/wire/message.hpp>
 
 #include <chrono>
@@ -26,22 +28,24 @@ struct welcome_info {
   value details;            ///< the full WELCOME.Details
 };
 
-/// A CHALLENGE received while joining; answer it with the signature to send in AUTHENTICATE.
-struct challenge {
-  std::string method;  ///< authentication method, e.g. "ticket", "wampcra"
-  value extra;         ///< method-specific data from the router
-};
+/// A CHALLENGE received while joining (see <wampbox/auth/authenticator.hpp>).
+using challenge = auth::challenge;
 
 /// Options for joining a realm.
 struct join_options {
   join_options() = default;
-  std::string realm = "realm1";          ///< realm to join
-  std::string authid;                    ///< announced authid (empty: none)
-  std::vector<std::string> authmethods;  ///< offered methods (empty: anonymous)
-  value authextra = nullptr;             ///< HELLO.Details.authextra (object or null)
-  /// Answers a CHALLENGE with the AUTHENTICATE signature; throw to refuse. Without it, a
-  /// CHALLENGE aborts the join with errc::authentication_failed.
-  std::function<std::string(const challenge&)> on_challenge;
+  std::string realm = "realm1";  ///< realm to join
+  /// Announced authid; empty: the authenticator's (if any), else none.
+  std::string authid;
+  /// Requested authrole (HELLO.Details.authrole, as Autobahn sends it; empty: none). Routers
+  /// with static principals (Crossbar.io) assign the principal's role whatever is asked.
+  std::string authrole;
+  /// Further HELLO.Details.authextra entries (object or null), merged with the
+  /// authenticator's own (a key given by both with different values refuses the join).
+  value authextra = nullptr;
+  /// How to authenticate, e.g. `auth::ticket(...)` (<wampbox/auth/methods.hpp>); none:
+  /// anonymous. A CHALLENGE for another method aborts the join with errc::authentication_failed.
+  std::optional<auth::authenticator> authenticator;
 };
 
 /// Options of PUBLISH.
@@ -76,6 +80,8 @@ struct call_result {
   value kwargs = nullptr;           ///< keyword results/arguments (object) or null
   value details = value::object();  ///< RESULT.Details (incoming) or YIELD.Options (outgoing)
   bool encrypted = false;           ///< the payload travelled end-to-end encrypted (incoming only)
+  /// The authenticated sender (the callee), in secure mode only (incoming only).
+  std::optional<codec::payload_sender> sender = std::nullopt;
 };
 
 /// What CANCEL asks of the router when a call is canceled (WAMP call canceling modes).
@@ -108,6 +114,8 @@ struct event {
   value kwargs = nullptr;     ///< keyword arguments (object) or null
   value details;              ///< EVENT.Details (publisher, topic, enc_* ...)
   bool encrypted = false;     ///< the payload travelled end-to-end encrypted
+  /// The authenticated publisher, in secure mode only (the router's `publisher` detail is not).
+  std::optional<codec::payload_sender> sender = std::nullopt;
 };
 
 /// An INVOCATION delivered to a callee.
@@ -119,6 +127,8 @@ struct invocation {
   value kwargs = nullptr;     ///< keyword arguments (object) or null
   value details;              ///< INVOCATION.Details (caller, receive_progress, enc_* ...)
   bool encrypted = false;     ///< the payload travelled end-to-end encrypted
+  /// The authenticated caller, in secure mode only (the router's `caller` detail is not).
+  std::optional<codec::payload_sender> sender = std::nullopt;
 };
 
 /// Handle of an active subscription (pass it to async_unsubscribe).

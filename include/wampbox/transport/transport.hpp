@@ -4,6 +4,8 @@
 // and of the socket kind (TCP, Unix domain).
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <wampbox/wire/serializer.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -26,7 +28,8 @@ struct transport_options {
   /// Options for `url` with the given serializer.
   transport_options(std::string url_, wire::serializer_kind serializer_)
       : url(std::move(url_)), serializer(serializer_) {}
-  /// `ws://host:port/path` (WebSocket), `rs://host:port` (RawSocket over TCP),
+  /// `ws://host:port/path` (WebSocket), `wss://host:port/path` (WebSocket over TLS),
+  /// `rs://host:port` (RawSocket over TCP), `rss://host:port` (RawSocket over TLS),
   /// `unix:///path/to/socket` (RawSocket over a Unix domain socket).
   std::string url;
   /// Serializer to negotiate (WebSocket subprotocol or RawSocket handshake).
@@ -34,8 +37,41 @@ struct transport_options {
   /// Largest message accepted on receive, in bytes. RawSocket announces it (rounded up to a
   /// power of two, 512 B .. 16 MiB); WebSocket enforces it as the read limit.
   std::size_t max_message_size = 16 * 1024 * 1024;
-  /// Time allowed for TCP connect plus transport handshake.
+  /// Time allowed for TCP connect plus TLS and transport handshake.
   std::chrono::milliseconds handshake_timeout{10'000};
+
+  // TLS (wss://, rss://). The router's certificate chain and host name (the URL's host: DNS
+  // name or IP address, also sent as SNI) are always verified; there is no switch to turn that
+  // off. For a self-signed router certificate, give that certificate as `tls_ca_file`.
+
+  /// PEM file of CA certificates to trust. When this or `tls_ca_dir` is set, only these CAs are
+  /// trusted; when both are empty, the system's trust store is.
+  std::string tls_ca_file;
+  /// Directory of CA certificates to trust, in OpenSSL's hashed layout (`openssl rehash DIR`).
+  std::string tls_ca_dir;
+  /// Client certificate (PEM, may be followed by its intermediate CAs) for mutual TLS; needs
+  /// `tls_key_file`.
+  std::string tls_certificate_file;
+  /// Private key (PEM, unencrypted) of `tls_certificate_file`.
+  std::string tls_key_file;
+
+  // Keep-alive: detects a dead router, a frozen one, or a half-open TCP connection (a peer
+  // that vanished without a FIN), which TCP alone notices only after many minutes, if ever.
+
+  /// After this long without receiving anything from the router, send a ping: a WebSocket
+  /// ping, or with `rawsocket_keepalive` a RawSocket PING. Zero turns keep-alive off. On by
+  /// default for WebSocket: every WebSocket router must answer pings (RFC 6455), and a ping
+  /// every 20 s of silence costs nothing. Only runs while a receive is pending (a session always
+  /// has one).
+  std::chrono::milliseconds keepalive_interval{20'000};
+  /// Time the router has to send anything (the pong, or any message) after a ping; past it the
+  /// transport fails with errc::keepalive_timeout and pending operations fail.
+  std::chrono::milliseconds keepalive_timeout{10'000};
+  /// Send RawSocket PINGs too (rs://, rss://, unix://). Off by default because Crossbar.io and
+  /// Autobahn|Python do not implement RawSocket PING: they read the frame as an oversized
+  /// message and drop the connection. Turn it on for routers that answer PING with PONG as the
+  /// RawSocket spec says.
+  bool rawsocket_keepalive = false;
 };
 
 /// One connected transport carrying serialized WAMP messages.
@@ -48,7 +84,7 @@ struct transport_options {
 /// reference with nothing pending drops the connection abruptly (no WebSocket closing
 /// handshake); call close() for an orderly shutdown. Failures never complete handlers inside the
 /// initiating call: they are posted to the executor.
-class transport {
+class WAMPBOX_API transport {
  public:
   virtual ~transport() = default;
 
@@ -59,7 +95,10 @@ class transport {
   /// The executor all I/O runs on.
   virtual boost::asio::any_io_executor get_executor() const = 0;
   /// TLS channel-binding data of type "tls-unique" (RFC 5929: the first Finished message of
-  /// the handshake), used by WAMP-Cryptosign; empty when the transport is not TLS.
+  /// the handshake, as sent by the client in a full handshake), used by WAMP-Cryptosign; empty
+  /// when the transport is not TLS. Autobahn and Crossbar.io bind to SHA-256 of these bytes.
+  /// TLS 1.3 defines no tls-unique (RFC 9266); there it is the client's Finished message all
+  /// the same, which is what Crossbar.io (pyOpenSSL's get_finished) computes too.
   virtual std::string channel_binding_tls_unique() const { return {}; }
 
   /// Queues one serialized message for sending; `handler(ec)` runs when it has been written
@@ -79,13 +118,15 @@ class transport {
 };
 
 /// Connects a transport as `options.url` says; `handler(ec, transport)` runs on `executor`.
-/// Errors: errc::invalid_url, network errors, errc::handshake_failed,
+/// Errors: errc::invalid_url, network errors, errc::handshake_failed (also a TLS handshake the
+/// router refused), errc::tls_verification_failed, errc::tls_setup_failed,
 /// errc::serializer_unsupported, errc::max_length_unacceptable, errc::connection_limit,
 /// boost::asio::error::timed_out, and boost::asio::error::operation_aborted when `cancel` is
 /// emitted (which closes the half-made connection). The slot is cleared before `handler` runs.
-void connect(boost::asio::any_io_executor executor, transport_options options,
-             std::function<void(boost::system::error_code, std::shared_ptr<transport>)> handler,
-             boost::asio::cancellation_slot cancel = {});
+WAMPBOX_API void connect(
+    boost::asio::any_io_executor executor, transport_options options,
+    std::function<void(boost::system::error_code, std::shared_ptr<transport>)> handler,
+    boost::asio::cancellation_slot cancel = {});
 
 /// Completion-token form of `connect`: signature `void(error_code, std::shared_ptr<transport>)`.
 template <typename CompletionToken>

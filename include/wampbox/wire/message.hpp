@@ -5,6 +5,8 @@
 // takes the place of Arguments and ArgumentsKw is absent.
 #pragma once
 
+#include <wampbox/export.hpp>
+
 #include <wampbox/wire/value.hpp>
 
 #include <cstdint>
@@ -43,7 +45,7 @@ enum class message_type : std::uint8_t {
 };
 
 /// Upper-case WAMP name of a message type ("PUBLISH"), or "UNKNOWN".
-const char* message_name(message_type t) noexcept;
+WAMPBOX_API const char* message_name(message_type t) noexcept;
 
 /// WAMP ids (session, request, subscription, ...) are integers in [1, 2^53].
 using id = std::uint64_t;
@@ -210,15 +212,15 @@ using message =
                  invocation_message, interrupt_message, yield_message>;
 
 /// The message code of a message.
-message_type type_of(const message& m) noexcept;
+WAMPBOX_API message_type type_of(const message& m) noexcept;
 
 /// Builds the WAMP array form `[code, ...]` of a message.
-value to_array(const message& m);
+WAMPBOX_API value to_array(const message& m);
 /// Builds the array form, moving payload and options out of `m` (no copy of large payloads).
-value to_array(message&& m);
+WAMPBOX_API value to_array(message&& m);
 
 /// Parses a WAMP array into a typed message. Throws `protocol_error` (errc::invalid_message or
 /// errc::unknown_message_type) naming the field that is wrong.
-message from_array(value&& array);
+WAMPBOX_API message from_array(value&& array);
 
 }  // namespace wampbox::wire

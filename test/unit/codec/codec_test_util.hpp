@@ -3,10 +3,14 @@
 
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/codec/key_ring.hpp>
+#include <wampbox/error.hpp>
+
+#include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -58,6 +62,31 @@ inline cryptobox_options autobahn_identical(unsigned char first_nonce_byte) {
   o.binding = false;
   o.nonce_source = counting_nonce(first_nonce_byte);
   return o;
+}
+
+/// The errc of the payload_error `f` throws, or nullopt when it throws nothing.
+template <class F>
+std::optional<errc> payload_errc(F&& f) {
+  try {
+    f();
+  } catch (const payload_error& e) {
+    REQUIRE(e.code().category() == wampbox_category());
+    return static_cast<errc>(e.code().value());
+  }
+  return std::nullopt;
+}
+
+/// The code a call throws (as wampbox::error), and its message in `what`; empty when it does not
+/// throw.
+template <class F>
+boost::system::error_code thrown_code(F&& f, std::string* what = nullptr) {
+  try {
+    f();
+  } catch (const wampbox::error& e) {
+    if (what != nullptr) *what = e.what();
+    return e.code();
+  }
+  return {};
 }
 
 /// Lower-case hex of bytes.

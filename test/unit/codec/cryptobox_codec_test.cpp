@@ -21,18 +21,6 @@ using pk = payload_kind;
 
 namespace {
 
-/// The errc of the payload_error `f` throws, or nullopt when it throws nothing.
-template <class F>
-std::optional<errc> payload_errc(F&& f) {
-  try {
-    f();
-  } catch (const payload_error& e) {
-    REQUIRE(e.code().category() == wampbox_category());
-    return static_cast<errc>(e.code().value());
-  }
-  return std::nullopt;
-}
-
 const std::string topic = "com.example.topic";
 const std::string proc = "com.example.proc";
 const std::string error_uri = "com.example.error.invalid";
@@ -495,6 +483,22 @@ TEST_SUITE("codec.cryptobox.attacks") {
     CHECK(deliver(fresh) == std::nullopt);
   }
 
+  TEST_CASE("one publication through overlapping subscriptions: decoded again, right after") {
+    pair_of_codecs p;
+    const wire::payload first = p.publish(topic), second = p.publish(topic);
+    auto deliver = [&](wire::payload data, wire::id publication) {
+      call_context ctx;
+      ctx.publication = publication;
+      return payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
+    };
+    CHECK(deliver(first, 7) == std::nullopt);
+    CHECK(deliver(first, 7) == std::nullopt);  // the same publication, another subscription
+    CHECK(deliver(first, 8) == errc::replayed_payload);  // under another publication id
+    CHECK(deliver(second, 9) == std::nullopt);
+    CHECK(deliver(first, 7) == errc::replayed_payload);   // no longer the last event
+    CHECK(deliver(second, 0) == errc::replayed_payload);  // publication id unknown
+  }
+
   TEST_CASE(
       "Autobahn payloads (no marker): accepted, replay caught within the window, or refused") {
     std::chrono::system_clock::time_point now{std::chrono::hours(480000)};
@@ -687,5 +691,42 @@ TEST_SUITE("codec.cryptobox.attacks") {
     call_context ctx3;
     p.responder.decode(pk::event, topic, enc_details(), event, ctx3);
     CHECK(event.args == sent.args);
+  }
+
+  TEST_CASE("inner JSON read in place: duplicates, binary strings, reference-reader text") {
+    pair_of_codecs p;
+    // What the codec makes of one decrypted text: the error, or the args it delivers.
+    auto decode = [&](std::string_view inner) -> std::pair<std::optional<errc>, value> {
+      wire::payload data{nullptr, nullptr, seal(inner)};
+      call_context ctx;
+      const auto refused =
+          payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
+      return {refused, data.args};
+    };
+    // The last of duplicate keys counts, as when the whole text became a value.
+    CHECK(
+        decode(R"({"uri":"com.example.other","uri":"com.example.topic","args":[1],"args":[2]})") ==
+        std::pair<std::optional<errc>, value>{std::nullopt, value::array({2})});
+    CHECK(decode(R"({"uri":"com.example.topic","uri":"com.example.other","args":[1]})").first ==
+          errc::uri_mismatch);
+    // A NUL + Base64 string is binary, never a URI; bad Base64 anywhere in the text is refused,
+    // also in a member the codec does not use.
+    CHECK(decode(R"({"uri":"\u0000QQ==","args":[1]})").first == errc::invalid_payload);
+    CHECK(decode(R"({"uri":"com.example.topic","args":[1],"x":"\u0000abc"})").first ==
+          errc::invalid_payload);
+    // Text simdjson leaves to the reference reader (a leading BOM, an integer beyond 64 bits)
+    // is checked and delivered the same way.
+    CHECK(decode("\xEF\xBB\xBF"
+                 R"({"uri":"com.example.topic","args":[3]})") ==
+          std::pair<std::optional<errc>, value>{std::nullopt, value::array({3})});
+    CHECK(decode(R"({"uri":"com.example.topic","args":[4],"x":123456789012345678901234567890})") ==
+          std::pair<std::optional<errc>, value>{std::nullopt, value::array({4})});
+    CHECK(decode("\xEF\xBB\xBF"
+                 R"({"uri":"com.example.other","args":[5]})")
+              .first == errc::uri_mismatch);
+    // A timestamp beyond int64 reads as a negative one, far outside the window.
+    CHECK(decode(R"({"uri":"com.example.topic","args":[6],"wbx":{"t":"publish",)"
+                 R"("ts":18446744073709551615}})")
+              .first == errc::replayed_payload);
   }
 }

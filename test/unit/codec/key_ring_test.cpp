@@ -15,22 +15,6 @@ using namespace wampbox;
 using namespace wampbox::codec;
 using namespace wampbox::codec::test;
 
-namespace {
-
-/// The errc a call throws (as wampbox::error), or nullopt when it does not throw.
-template <class F>
-boost::system::error_code thrown_code(F&& f, std::string* what = nullptr) {
-  try {
-    f();
-  } catch (const wampbox::error& e) {
-    if (what != nullptr) *what = e.what();
-    return e.code();
-  }
-  return {};
-}
-
-}  // namespace
-
 TEST_SUITE("codec.key") {
   TEST_CASE("the four vector keys give the documented shared key for both roles") {
     key k = key::from_spec(vector_key_spec());

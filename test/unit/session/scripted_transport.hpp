@@ -28,6 +28,7 @@ class scripted_transport final : public transport::transport {
   wire::serializer_kind serializer() const noexcept override { return wire::serializer_kind::json; }
   std::size_t max_send_size() const noexcept override { return 1 << 20; }
   asio::any_io_executor get_executor() const override { return ex_; }
+  std::string channel_binding_tls_unique() const override { return tls_unique; }
 
   void async_send(std::string message,
                   std::function<void(boost::system::error_code)> handler) override {
@@ -58,6 +59,8 @@ class scripted_transport final : public transport::transport {
 
   std::vector<value> sent;
   bool closed = false;
+  /// What the transport reports as TLS channel-binding data (empty: not TLS).
+  std::string tls_unique;
 
  private:
   void deliver() {

@@ -116,39 +116,6 @@ TEST_CASE("router GOODBYE is answered and ends the session") {
   CHECK_FALSE(f.s.is_joined());
 }
 
-TEST_CASE("CHALLENGE: answered by on_challenge, aborted without one") {
-  fixture f;
-  f.s.attach(f.router);
-  join_options jo;
-  jo.authid = "alice";
-  jo.authmethods = {"ticket"};
-  jo.on_challenge = [](const challenge& c) {
-    CHECK(c.method == "ticket");
-    return std::string("secret-ticket");
-  };
-  bool joined = false;
-  f.s.async_join(jo, [&](std::exception_ptr e, welcome_info) { joined = !e; });
-  f.settle();
-  CHECK(f.last()[2]["authmethods"] == value::array({"ticket"}));
-  f.router->push(value::array({4, "ticket", value::object()}));
-  f.settle();
-  CHECK(f.last() == value::array({5, "secret-ticket", value::object()}));
-  f.router->push(value::array({2, 1, value::object()}));
-  f.settle();
-  CHECK(joined);
-
-  fixture g;
-  g.s.attach(g.router);
-  std::exception_ptr failed;
-  g.s.async_join(join_options{}, [&](std::exception_ptr e, welcome_info) { failed = e; });
-  g.settle();
-  g.router->push(value::array({4, "wampcra", value::object()}));
-  g.settle();
-  REQUIRE(failed);
-  CHECK(code_of(failed) == errc::authentication_failed);
-  CHECK(g.last()[2] == "wamp.error.cannot_authenticate");
-}
-
 TEST_CASE("the payload hook sees every payload with the right URI") {
   fixture f;
   auto codec = std::make_shared<recording_codec>();
@@ -213,6 +180,60 @@ TEST_CASE("the payload hook sees every payload with the right URI") {
       {k::call, "com.example.proc"},        {k::result_error, "com.example.err"},
       {k::invocation, "com.example.proc2"}, {k::yield, "com.example.proc2"}};
   CHECK(codec->calls == expected);
+}
+
+TEST_CASE("one encrypted publication through overlapping subscriptions reaches each of them") {
+  // Publisher and subscriber share one key, as in a ring made by `wampbox keygen --shared`.
+  const auto pair = codec::generate_key_pair();
+  codec::cryptobox_codec publisher(codec::key_ring(codec::key::from_private(pair.private_key)));
+  fixture f;
+  f.join(std::make_shared<codec::cryptobox_codec>(
+      codec::key_ring(codec::key::from_private(pair.private_key))));
+  std::vector<std::pair<wire::id, value>> delivered;  // (subscription, args)
+  int refused = 0;
+  f.s.on_event_error([&](const std::string&, std::exception_ptr) { ++refused; });
+  subscribe_options prefix;
+  prefix.match = match_policy::prefix;
+  for (const auto& [uri, options, id] : {std::tuple{"com.example.t", subscribe_options{}, 55},
+                                         std::tuple{"com.example", prefix, 56}}) {
+    f.s.async_subscribe(
+        uri, [&](const event& e) { delivered.emplace_back(e.subscription, e.args); }, options,
+        [](std::exception_ptr, subscription) {});
+    f.settle();
+    f.router->push(value::array({33, f.last()[1], id}));
+    f.settle();
+  }
+  // What the router sends for a publication: one EVENT per matching subscription.
+  auto publish = [&](int n) {
+    value options = value::object();
+    wire::payload data{value::array({n}), nullptr, std::nullopt};
+    codec::call_context context;
+    publisher.encode(codec::payload_kind::publish, "com.example.t", options, data, context);
+    options["topic"] = "com.example.t";
+    return std::pair{options, data};
+  };
+  auto send = [&](wire::id subscription, wire::id publication,
+                  const std::pair<value, wire::payload>& event) {
+    f.router->push(
+        wire::to_array(wire::event_message{subscription, publication, event.first, event.second}));
+    f.settle();
+  };
+  const auto first = publish(1), second = publish(2);
+  send(55, 900, first);
+  send(56, 900, first);
+  send(55, 901, second);
+  send(56, 901, second);
+  const std::vector<std::pair<wire::id, value>> expected = {{55, value::array({1})},
+                                                            {56, value::array({1})},
+                                                            {55, value::array({2})},
+                                                            {56, value::array({2})}};
+  CHECK(delivered == expected);
+  CHECK(refused == 0);
+  // The first publication again (another id, or the same after another one): a replay.
+  send(55, 902, first);
+  send(56, 900, first);
+  CHECK(delivered.size() == 4);
+  CHECK(refused == 2);
 }
 
 TEST_CASE("payload hook refusals: nothing leaks, nothing is dropped silently") {

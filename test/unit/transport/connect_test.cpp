@@ -41,6 +41,22 @@ TEST_CASE("url: accepted forms") {
       CHECK(u.port == 8081);
     }
   }
+  SUBCASE("wss: TLS, default port 443") {
+    const auto u = parse_url("wss://router.example.org/ws");
+    CHECK(u.kind == url_kind::websocket);
+    CHECK(u.tls);
+    CHECK(u.port == 443);
+    CHECK(u.host_header == "router.example.org:443");
+    CHECK(u.target == "/ws");
+    CHECK_FALSE(parse_url("ws://router.example.org/ws").tls);
+  }
+  SUBCASE("rss: RawSocket over TLS") {
+    const auto u = parse_url("rss://127.0.0.1:8083");
+    CHECK(u.kind == url_kind::rawsocket_tcp);
+    CHECK(u.tls);
+    CHECK(u.port == 8083);
+    CHECK_FALSE(parse_url("rs://127.0.0.1:8083").tls);
+  }
   SUBCASE("unix") {
     const auto u = parse_url("unix:///run/router%201.sock");
     CHECK(u.kind == url_kind::rawsocket_unix);
@@ -58,6 +74,8 @@ TEST_CASE("url: rejected forms name the problem") {
       {"rs://host:0", "port must be 1..65535"},
       {"rs://host:70000", "port must be 1..65535"},
       {"rs://host:1/path", "no path"},
+      {"rss://host", "missing port"},
+      {"rss://host:1/path", "no path"},
       {"rs://user@host:1", "credentials"},
       {"ws://host:1/#frag", "fragments"},
       {"unix://relative", "empty host"},

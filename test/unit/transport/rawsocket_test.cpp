@@ -467,3 +467,64 @@ TEST_CASE("rawsocket: the transport outlives the caller's reference while a rece
     co_await (server() && client());
   });
 }
+
+TEST_CASE("rawsocket: keep-alive PINGs when idle; an unanswered one fails the transport") {
+  run([](asio::io_context& ioc) -> awaitable<void> {
+    listener l(ioc, listener::kind::tcp);
+    auto o = options_for("", serializer_kind::json);
+    o.keepalive_interval = 100ms;
+    o.keepalive_timeout = 200ms;
+    o.rawsocket_keepalive = true;
+    auto server = [&]() -> awaitable<void> {
+      auto sock = co_await l.accept();
+      co_await handshake(sock, accept_reply(serializer_kind::json));
+      const frame first = co_await read_frame(sock);
+      CHECK(first.type == 1);
+      co_await write_frame(sock, 2, first.payload);  // answered: the client keeps going
+      const frame second = co_await read_frame(sock);
+      CHECK(second.type == 1);
+      co_await expect_eof(sock);  // not answered: the client gives up and closes
+    };
+    auto client = [&]() -> awaitable<void> {
+      auto t = co_await connect_ok(ioc, l, o);
+      const auto start = std::chrono::steady_clock::now();
+      auto [ec, m] = co_await async_receive(*t, use_tuple);
+      const auto waited = std::chrono::steady_clock::now() - start;
+      CHECK(ec == errc::keepalive_timeout);
+      // two intervals and one timeout at least; generous slack for a loaded machine
+      CHECK(waited >= 2 * o.keepalive_interval + o.keepalive_timeout);
+      CHECK(waited < 2 * o.keepalive_interval + o.keepalive_timeout + 2s);
+      auto [send_ec] = co_await async_send(*t, "late", use_tuple);
+      CHECK(send_ec == errc::keepalive_timeout);
+    };
+    co_await (server() && client());
+  });
+}
+
+TEST_CASE("rawsocket: no PING unless rawsocket_keepalive (Crossbar.io drops the connection)") {
+  run([](asio::io_context& ioc) -> awaitable<void> {
+    listener l(ioc, listener::kind::tcp);
+    auto o = options_for("", serializer_kind::json);
+    o.keepalive_interval = 50ms;
+    o.keepalive_timeout = 50ms;
+    auto server = [&]() -> awaitable<void> {
+      auto sock = co_await l.accept();
+      co_await handshake(sock, accept_reply(serializer_kind::json));
+      asio::steady_timer quiet(ioc, 500ms);
+      co_await quiet.async_wait(use_awaitable);
+      co_await write_frame(sock, 0, "still here");
+      const frame reply = co_await read_frame(sock);
+      CHECK(reply.type == 0);  // the first frame the client ever sent: no PING before it
+      CHECK(reply.payload == "reply");
+    };
+    auto client = [&]() -> awaitable<void> {
+      auto t = co_await connect_ok(ioc, l, o);
+      auto [ec, m] = co_await async_receive(*t, use_tuple);
+      CHECK(!ec);
+      CHECK(m == "still here");
+      auto [send_ec] = co_await async_send(*t, "reply", use_tuple);
+      CHECK(!send_ec);
+    };
+    co_await (server() && client());
+  });
+}

@@ -253,3 +253,51 @@ TEST_CASE("websocket: router closing the session -> transport_closed") {
     co_await (server() && client());
   });
 }
+
+TEST_CASE("websocket: keep-alive pings when idle; a router that stops answering fails it") {
+  run(
+      [](asio::io_context& ioc) -> awaitable<void> {
+        listener l(ioc, listener::kind::tcp);
+        auto o = options_for(l.url("ws"), serializer_kind::json);
+        o.keepalive_interval = 100ms;
+        o.keepalive_timeout = 200ms;
+        auto server = [&]() -> awaitable<void> {
+          request req;
+          auto ws = co_await ws_accept(l, "wamp.2.json", req);
+          int pings = 0;
+          ws->control_callback([&](websocket::frame_type kind, beast::string_view) {
+            if (kind == websocket::frame_type::ping) ++pings;
+          });
+          // While reading, Beast answers pings; the client's "stop" ends that.
+          beast::flat_buffer buffer;
+          co_await ws->async_read(buffer, use_awaitable);
+          CHECK(pings >= 2);
+          asio::steady_timer frozen(ioc, 2s);  // no more reading: pings go unanswered
+          co_await frozen.async_wait(use_awaitable);
+        };
+        auto client = [&]() -> awaitable<void> {
+          auto [ec, t] = co_await connect(ioc, o);
+          REQUIRE(!ec);
+          error_code received;
+          bool done = false;
+          event ended(ioc);
+          t->async_receive([&](error_code e, std::string) {
+            received = e;
+            done = true;
+            ended.set();
+          });
+          asio::steady_timer answered(ioc, 600ms);
+          co_await answered.async_wait(use_awaitable);
+          CHECK_FALSE(done);  // the pings were answered
+          const auto stopped = std::chrono::steady_clock::now();
+          auto [send_ec] = co_await async_send(*t, "stop", use_tuple);
+          CHECK(!send_ec);
+          co_await ended.wait();
+          const auto waited = std::chrono::steady_clock::now() - stopped;
+          CHECK(received == errc::keepalive_timeout);
+          CHECK(waited < o.keepalive_interval + o.keepalive_timeout + 1s);
+        };
+        co_await (server() && client());
+      },
+      20s);
+}
