@@ -269,7 +269,7 @@ class fault_test {
   }
 
   asio::any_io_executor ex_;
-  test::router_process router_;
+  test::router_process router_{std::vector<std::string>{}};
   std::string topic_ = "com.example.fault.stream";
   std::uint64_t next_seq_ = 0;
   ledger ledger_;

@@ -45,7 +45,7 @@ struct run_result {
 /// A running client of a test router the test owns, kills and restarts.
 struct client_of_own_router {
   explicit client_of_own_router(asio::any_io_executor ex, std::size_t queue_limit = 0)
-      : c(ex, options(router, queue_limit)), lost(ex) {
+      : router(std::vector<std::string>{}), c(ex, options(router, queue_limit)), lost(ex) {
     c.on_disconnect([this](std::exception_ptr) { lost.notify(); });
     c.async_run(asio::detached);
   }

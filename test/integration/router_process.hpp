@@ -59,9 +59,7 @@ class test_pki {
 /// and rs:// ports, so that clients find it again (the reconnecting client's tests).
 class router_process {
  public:
-  explicit router_process(std::vector<std::string> args = {}) : args_(std::move(args)) {
-    start(args_);
-  }
+  explicit router_process(std::vector<std::string> args) : args_(std::move(args)) { start(args_); }
   ~router_process() { stop(); }
   router_process(const router_process&) = delete;
   router_process& operator=(const router_process&) = delete;
