@@ -134,7 +134,15 @@ struct listening {
   std::size_t count = 0;    ///< events printed or calls answered
 };
 
-asio::awaitable<void> do_subscribe(session& s, const command_options& o) {
+/// Makes `ended` run when the session ends (the reconnecting client's: reconnect_options.hpp).
+using cli::watch_connection;
+void watch_connection(session& s, std::function<void()> ended) {
+  s.on_disconnect([ended = std::move(ended)](std::exception_ptr) { ended(); });
+}
+
+/// Also for a reconnecting client (`Peer` is then wampbox::client).
+template <typename Peer>
+asio::awaitable<void> do_subscribe(Peer& s, const command_options& o) {
   auto state = std::make_shared<listening>(s.get_executor());
   subscribe_options so;
   so.match = o.match;
@@ -146,7 +154,7 @@ asio::awaitable<void> do_subscribe(session& s, const command_options& o) {
       std::cerr << "wampbox: event on " << topic << " rejected: " << ex.what() << '\n';
     }
   });
-  s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
+  watch_connection(s, [state] { state->done.cancel(); });
   auto on_event = [state, count = o.count](const event& ev) {
     if (count && state->count >= count) return;  // exactly N lines, even if more arrive
     print_line(ev.args, ev.kwargs, ev.details, ev.sender);
@@ -159,9 +167,10 @@ asio::awaitable<void> do_subscribe(session& s, const command_options& o) {
     throw failure{exit_failure, "session ended before all events"};
 }
 
-asio::awaitable<void> do_register(session& s, const command_options& o) {
+template <typename Peer>
+asio::awaitable<void> do_register(Peer& s, const command_options& o) {
   auto state = std::make_shared<listening>(s.get_executor());
-  s.on_disconnect([state](std::exception_ptr) { state->done.cancel(); });
+  watch_connection(s, [state] { state->done.cancel(); });
   // Counted once answered: with --count the command leaves after its last answer went out.
   auto answered = [state, count = o.count] {
     if (++state->count == count) state->done.cancel();
@@ -200,24 +209,49 @@ join_options join_for(const session_options& c) {
   return jo;
 }
 
-asio::awaitable<int> run_session(command cmd, const session_options& c, const command_options& o) {
-  session s(co_await asio::this_coro::executor);
-  if (!c.keyring.empty()) {
-    try {
-      const char* passphrase = std::getenv("WAMPBOX_PASSPHRASE");
-      s.set_payload_codec(std::make_shared<codec::secure_codec>(codec::load_secure_ring(
-          c.keyring, codec::permission_check::enforce,
-          passphrase ? std::optional<std::string_view>(passphrase) : std::nullopt)));
-    } catch (const std::exception& e) {
-      throw failure{exit_usage, std::string("key ring: ") + e.what()};
-    }
-  }
-  join_options jo;
+/// The payload codec the options ask for (null: none).
+std::shared_ptr<codec::payload_codec> codec_of(const session_options& c) {
+  if (c.keyring.empty()) return nullptr;
   try {
-    jo = join_for(c);
+    const char* passphrase = std::getenv("WAMPBOX_PASSPHRASE");
+    return std::make_shared<codec::secure_codec>(codec::load_secure_ring(
+        c.keyring, codec::permission_check::enforce,
+        passphrase ? std::optional<std::string_view>(passphrase) : std::nullopt));
+  } catch (const std::exception& e) {
+    throw failure{exit_usage, std::string("key ring: ") + e.what()};
+  }
+}
+
+/// The join options, as a usage failure when they do not fit together.
+join_options checked_join(const session_options& c) {
+  try {
+    return join_for(c);
   } catch (const std::exception& e) {
     throw failure{exit_usage, std::string("authentication: ") + e.what()};
   }
+}
+
+/// subscribe or register on a reconnecting client, until the command is done or it gives up.
+asio::awaitable<int> run_with_client(command cmd, const session_options& c,
+                                     const command_options& o) {
+  try {
+    co_await run_reconnecting(o.reconnect, transport_for(c), checked_join(c), codec_of(c),
+                              timeout_of(c), [&](client& peer) {
+                                return cmd == command::subscribe ? do_subscribe(peer, o)
+                                                                 : do_register(peer, o);
+                              });
+  } catch (const error& e) {
+    if (e.code() != make_error_code(errc::not_connected)) throw;
+    throw failure{exit_connect_failed, e.what()};
+  }
+  co_return exit_ok;
+}
+
+asio::awaitable<int> run_session(command cmd, const session_options& c, const command_options& o) {
+  if (o.reconnect.enabled) co_return co_await run_with_client(cmd, c, o);
+  session s(co_await asio::this_coro::executor);
+  s.set_payload_codec(codec_of(c));
+  join_options jo = checked_join(c);
   // every wait for the router after connecting: join, answers, leave
   if (c.timeout_s > 0) s.set_timeout(timeout_of(c));
   try {

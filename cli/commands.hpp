@@ -6,6 +6,7 @@
 #pragma once
 
 #include "auth_options.hpp"
+#include "reconnect_options.hpp"
 #include "tls_options.hpp"
 #include "uri_check.hpp"
 
@@ -60,6 +61,8 @@ struct command_options {
   bool echo = false;                           ///< register: answer with the call's arguments
   std::string exec;                            ///< register: answer by running this command
   invocation_policy invoke = invocation_policy::single;  ///< register
+  reconnect_options
+      reconnect;  ///< subscribe/register: a reconnecting client (reconnect_options.hpp)
 };
 
 /// Runs a session command to completion; returns the process exit code.

@@ -97,6 +97,7 @@ CLI::App* add_subscribe(CLI::App& app, command_options& o) {
   add_match_option(*sub, o);
   sub->add_flag("--get-retained", o.get_retained,
                 "first receive the event the broker retained on the topic, if any");
+  add_reconnect_options(*sub, o.reconnect);
   return sub;
 }
 
@@ -134,6 +135,7 @@ CLI::App* add_register(CLI::App& app, command_options& o) {
                   "first or last (all callees of a procedure must use the same)")
       ->transform(CLI::CheckedTransformer(invoke_names))
       ->option_text("POLICY (default single)");
+  add_reconnect_options(*sub, o.reconnect);
   return sub;
 }
 

@@ -51,6 +51,7 @@ class category final : public boost::system::error_category {
       case errc::sender_not_allowed: return "sender not allowed in this role on this URI";
       case errc::signature_invalid:
         return "sender signature does not verify (forged, altered or moved)";
+      case errc::not_connected: return "not connected to a router";
     }
     return "unknown wampbox error";
   }

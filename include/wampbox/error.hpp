@@ -59,6 +59,8 @@ enum class errc {
   unknown_sender,      ///< the payload's sender is not in the key ring for this URI
   sender_not_allowed,  ///< the sender is listed, but not for this role (publish, call, answer)
   signature_invalid,   ///< the sender's signature does not verify (forged, altered or moved)
+  // reconnecting client
+  not_connected,  ///< no session is joined (the client is reconnecting, stopped, or not running)
 };
 
 /// The error category of `wampbox::errc`.

@@ -5,6 +5,7 @@
 
 #include <wampbox/auth/authenticator.hpp>
 #include <wampbox/auth/methods.hpp>
+#include <wampbox/client/client.hpp>
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/error.hpp>
 #include <wampbox/session/meta.hpp>

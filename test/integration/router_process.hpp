@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -54,10 +55,51 @@ class test_pki {
 };
 
 /// The test router (test/router/run ARGS...) as a child process on free loopback ports; stopped
-/// (also when frozen) by the destructor.
+/// (also when frozen) by the destructor. It can be killed and started again on the same ws://
+/// and rs:// ports, so that clients find it again (the reconnecting client's tests).
 class router_process {
  public:
-  explicit router_process(const std::vector<std::string>& args) {
+  explicit router_process(std::vector<std::string> args) : args_(std::move(args)) { start(args_); }
+  ~router_process() { stop(); }
+  router_process(const router_process&) = delete;
+  router_process& operator=(const router_process&) = delete;
+
+  /// The first URL with `scheme` ("ws", "rs", "unix", "wss", "rss").
+  std::string url(const std::string& scheme) const {
+    for (const auto& u : urls_)
+      if (u.rfind(scheme + "://", 0) == 0) return u;
+    throw std::runtime_error("the test router has no " + scheme + ":// listener");
+  }
+  /// Freezes the router (SIGSTOP): its connections stay open, nothing is answered.
+  void freeze() { ::kill(pid_, SIGSTOP); }
+  /// Lets a frozen router run again.
+  void thaw() { ::kill(pid_, SIGCONT); }
+  /// Kills the router abruptly (SIGKILL, as a crash): what it had not yet written is lost.
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    // What the router would have removed at its exit: its Unix socket and private temp dir.
+    const auto socket = std::filesystem::path(url("unix").substr(std::string("unix://").size()));
+    std::error_code ignored;
+    if (socket.parent_path().filename().string().rfind("wampbox-router-", 0) == 0)
+      std::filesystem::remove_all(socket.parent_path(), ignored);
+  }
+  /// Shuts the router down (SIGTERM): it says GOODBYE (wamp.close.system_shutdown) to every
+  /// session and writes out what it has to send before it exits.
+  void terminate() { stop(); }
+  /// Starts a killed or terminated router again, on the same ws:// and rs:// ports (the other
+  /// listeners get new ones).
+  void restart() {
+    auto args = args_;
+    args.insert(args.end(), {"--ws", port_of(url("ws")), "--rs", port_of(url("rs"))});
+    urls_.clear();
+    start(args);
+  }
+
+ private:
+  void start(const std::vector<std::string>& args) {
     int out[2];
     if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
     const std::string run = (source_dir() / "test" / "router" / "run").string();
@@ -79,22 +121,14 @@ class router_process {
     read_urls(out[0], expected_url_lines(args));
     ::close(out[0]);
   }
-  ~router_process() { stop(); }
-  router_process(const router_process&) = delete;
-  router_process& operator=(const router_process&) = delete;
 
-  /// The first URL with `scheme` ("ws", "rs", "unix", "wss", "rss").
-  std::string url(const std::string& scheme) const {
-    for (const auto& u : urls_)
-      if (u.rfind(scheme + "://", 0) == 0) return u;
-    throw std::runtime_error("the test router has no " + scheme + ":// listener");
+  /// The port of "scheme://127.0.0.1:PORT[/path]".
+  static std::string port_of(const std::string& url) {
+    const auto colon = url.rfind(':');
+    const auto slash = url.find('/', colon);
+    return url.substr(colon + 1, slash == std::string::npos ? slash : slash - colon - 1);
   }
-  /// Freezes the router (SIGSTOP): its connections stay open, nothing is answered.
-  void freeze() { ::kill(pid_, SIGSTOP); }
-  /// Lets a frozen router run again.
-  void thaw() { ::kill(pid_, SIGCONT); }
 
- private:
   // run prints ws://, rs://, unix:// and, with --tls-cert, wss:// and rss://.
   static std::size_t expected_url_lines(const std::vector<std::string>& args) {
     for (const auto& a : args)
@@ -126,16 +160,18 @@ class router_process {
 
   void stop() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGCONT);
-    ::kill(pid_, SIGTERM);
+    const auto pid = std::exchange(pid_, -1);
+    ::kill(pid, SIGCONT);
+    ::kill(pid, SIGTERM);
     for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
   }
 
+  std::vector<std::string> args_;
   pid_t pid_ = -1;
   std::vector<std::string> urls_;
 };
