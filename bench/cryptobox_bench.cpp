@@ -10,7 +10,8 @@
 //               not separate from decoding, so the limit does not include it); each limit is
 //               measured in slices alternating with its row
 // for the JSON and MessagePack serializers. Each cell runs for a fixed time (0.3 s by default, or
-// the first argument in seconds); a second argument runs only that payload size (for profiling).
+// the first argument in seconds); a second argument runs only that payload size, a third only the
+// rows whose name contains it (both for profiling, e.g. `cryptobox_bench 3 1024 "msgpack parse"`).
 // The encrypted rows use the codec's defaults (wbx binding and replay protection on).
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wire/serializer.hpp>
@@ -40,7 +41,8 @@ const std::string topic = "com.example.topic";
 constexpr std::size_t event_pool = 64;
 
 double seconds_per_cell = 0.3;
-volatile std::size_t sink;  // keeps results observable so nothing is optimised away
+const char* only_rows = "";  // run only the rows whose name contains this
+volatile std::size_t sink;   // keeps results observable so nothing is optimised away
 
 /// Operations done and seconds taken.
 struct tally {
@@ -96,6 +98,7 @@ std::vector<std::pair<std::string, double>> goal_rows;
 /// Measures `op` beside `limit` and prints its rate and share of the limit.
 void measure_row(const std::string& name, const std::function<void()>& op,
                  const std::function<void()>& limit, const char* limit_name, std::size_t size) {
+  if (name.find(only_rows) == std::string::npos) return;
   const auto [per_second, limit_per_second] = paired_rates(op, limit);
   const double share = 100.0 * per_second / limit_per_second;
   std::printf("  %-34s %10.0f msg/s  %6.1f%% of %s (%.0f/s beside it)\n", name.c_str(), per_second,
@@ -123,6 +126,7 @@ std::string as_event(serializer_kind s, wire::message publish, wire::id publicat
 int main(int argc, char** argv) {
   if (argc > 1) seconds_per_cell = std::atof(argv[1]);
   const std::size_t only_size = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 0;
+  if (argc > 3) only_rows = argv[3];
   if (sodium_init() < 0) return 1;
   std::printf(
       "cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of the\n"

@@ -346,8 +346,8 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
       }
     }
     try {
-      if (inner_args) args = inner_args->to_value();
-      if (inner_kwargs) kwargs = inner_kwargs->to_value();
+      if (inner_args) args = inner_args->take_value();
+      if (inner_kwargs) kwargs = inner_kwargs->take_value();
     } catch (const protocol_error&) {
       refuse(errc::invalid_payload, "decrypted payload would take too much memory once read");
     }
@@ -359,14 +359,10 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
     const std::int64_t steady_now = steady_ms();
     if (!seen(n, steady_now))
       remember(n, steady_now);
-    else if (!repeats_last_event(kind, n, uri, call))
+    else if (kind != payload_kind::event || !last_event_.repeated_by(n, call.publication, uri))
       refuse(errc::replayed_payload, "encrypted payload was already received");
   }
-  if (kind == payload_kind::event) {
-    last_event_.n = n;
-    last_event_.publication = call.publication;
-    last_event_.topic.assign(uri);
-  }
+  if (kind == payload_kind::event) last_event_.remember(n, call.publication, uri);
   data.args = std::move(args);
   data.kwargs = std::move(kwargs);
   data.opaque.reset();
@@ -374,29 +370,39 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
   if (kind == payload_kind::invocation) call.binding = std::move(call_id);
 }
 
-bool cryptobox_codec::repeats_last_event(payload_kind kind, const nonce& n, std::string_view uri,
-                                         const call_context& call) const {
-  return kind == payload_kind::event && call.publication != 0 &&
-         call.publication == last_event_.publication && n == last_event_.n &&
-         uri == last_event_.topic;
-}
-
 bool cryptobox_codec::seen(const nonce& n, std::int64_t now) {
   const std::int64_t horizon = now - options_.replay_window.count();
-  while (!nonce_order_.empty() && nonce_order_.front().first < horizon) {
-    seen_nonces_.erase(nonce_order_.front().second);
-    nonce_order_.pop_front();
-  }
+  while (nonce_count_ > 0 && nonce_order_[nonce_oldest_].first < horizon) forget_oldest();
   return seen_nonces_.contains(n);
 }
 
 void cryptobox_codec::remember(const nonce& n, std::int64_t now) {
-  seen_nonces_.insert(n);
-  nonce_order_.emplace_back(now, n);
-  while (nonce_order_.size() > options_.replay_cache_size) {
-    seen_nonces_.erase(nonce_order_.front().second);
-    nonce_order_.pop_front();
+  while (nonce_count_ > 0 && nonce_count_ >= options_.replay_cache_size) forget_oldest();
+  if (options_.replay_cache_size == 0) return;
+  if (nonce_count_ == nonce_order_.size()) {
+    // Full: double the ring (oldest first again), up to the cache size.
+    std::vector<std::pair<std::int64_t, nonce>> grown(
+        std::min(std::max<std::size_t>(2 * nonce_order_.size(), 16), options_.replay_cache_size));
+    for (std::size_t i = 0; i < nonce_count_; ++i)
+      grown[i] = nonce_order_[(nonce_oldest_ + i) % nonce_order_.size()];
+    nonce_order_.swap(grown);
+    nonce_oldest_ = 0;
   }
+  if (spare_node_) {
+    spare_node_.value() = n;
+    seen_nonces_.insert(std::move(spare_node_));
+  } else {
+    seen_nonces_.insert(n);
+  }
+  nonce_order_[(nonce_oldest_ + nonce_count_) % nonce_order_.size()] = {now, n};
+  ++nonce_count_;
+}
+
+void cryptobox_codec::forget_oldest() {
+  auto node = seen_nonces_.extract(nonce_order_[nonce_oldest_].second);
+  if (!spare_node_) spare_node_ = std::move(node);
+  nonce_oldest_ = (nonce_oldest_ + 1) % nonce_order_.size();
+  --nonce_count_;
 }
 
 }  // namespace wampbox::codec

@@ -400,10 +400,13 @@ void secure_codec::open(payload_kind kind, std::string_view uri, std::string_vie
   const std::uint64_t stream = get_u64(box.data() + off_stream);
   const std::uint64_t sequence = get_u64(box.data() + off_sequence);
   if (sequence == 0) refuse(errc::invalid_payload, "secure payload sequence number 0");
-  const bool repeated_event = kind == payload_kind::event && call.publication != 0 &&
-                              call.publication == last_event_.publication &&
-                              sender_id == last_event_.sender && stream == last_event_.stream &&
-                              sequence == last_event_.sequence && uri == last_event_.topic;
+  // The payload's identity for the overlapping-subscription rule: sender, stream, sequence.
+  std::array<unsigned char, sizeof(short_id) + 16> identity;
+  std::copy_n(sender_id.begin(), sender_id.size(), identity.begin());
+  std::copy_n(box.data() + off_stream, 8, identity.begin() + sizeof(short_id));
+  std::copy_n(box.data() + off_sequence, 8, identity.begin() + sizeof(short_id) + 8);
+  const bool repeated_event =
+      kind == payload_kind::event && last_event_.repeated_by(identity, call.publication, uri);
   if (!repeated_event && !fresh(sender_id, stream, sequence, time))
     refuse(errc::replayed_payload, "secure payload already received, or older than the last");
 
@@ -421,9 +424,7 @@ void secure_codec::open(payload_kind kind, std::string_view uri, std::string_vie
   }
 
   if (!repeated_event) remember(sender_id, stream, sequence, time);
-  if (kind == payload_kind::event) {
-    last_event_ = {sender_id, stream, sequence, call.publication, std::string(uri)};
-  }
+  if (kind == payload_kind::event) last_event_.remember(identity, call.publication, uri);
   data.args = std::move(inner[0]);
   data.kwargs = std::move(inner[1]);
   data.opaque.reset();  // `box` and what points into it are gone from here on

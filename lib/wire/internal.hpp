@@ -7,9 +7,11 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <wampbox/error.hpp>
+#include <wampbox/wire/message.hpp>
 #include <wampbox/wire/value.hpp>
 
 namespace wampbox::wire::detail {
@@ -120,13 +122,71 @@ std::optional<bytes> decode_base64(std::string_view text);
 /// Throws protocol_error (errc::malformed_message).
 value read_json_reference(std::string_view text);
 
+/// Longest text read_json_direct takes (1 MiB). Why so: JSON text takes at most about 32 bytes of
+/// memory per byte once read, so no text of this size can exceed the memory budget.
+inline constexpr std::size_t direct_json_limit = std::size_t{1} << 20;
+
+/// Reads `text` in one pass straight into a value when it stays within the common subset of JSON
+/// the direct reader knows (json_direct_reader.cpp); nullopt when it does not, or when it is
+/// invalid: then the full reader must read it, and gives the same value or the error.
+std::optional<value> read_json_direct(std::string_view text);
+
+/// Reads, as read_json_direct, a text whose value is an array of at most `items.size()` elements
+/// into `items`: their number, or nullopt when the text is anything else or outside the subset
+/// (then read_json must read it).
+std::optional<std::size_t> read_json_direct_items(std::string_view text, std::span<value> items);
+
+/// True when any of the 8 bytes of `w` needs attention inside a JSON string: '"', '\\', a
+/// control character (below 0x20) or a byte of a multi-byte UTF-8 sequence (SWAR: a byte-wise
+/// "less than" / "equals" test on the whole word at once).
+constexpr bool json_string_needs_attention(std::uint64_t w) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) !=
+         0;
+}
+
+/// Skips, from `p`, whole runs of 8 bytes that need no attention inside a JSON string: returns
+/// the start of the first run that does, or of the last run shorter than 8 bytes.
+inline const char* skip_plain_json(const char* p, const char* end) noexcept {
+  while (end - p >= 32) {  // 32 at a time first: fewer branches on long strings
+    std::uint64_t w[4];
+    std::memcpy(w, p, sizeof w);
+    if (json_string_needs_attention(w[0]) || json_string_needs_attention(w[1]) ||
+        json_string_needs_attention(w[2]) || json_string_needs_attention(w[3]))
+      break;
+    p += 32;
+  }
+  while (end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (json_string_needs_attention(word)) break;
+    p += 8;
+  }
+  return p;
+}
+
 /// Reads one MessagePack value that must fill `bytes` exactly. Throws protocol_error
 /// (errc::malformed_message).
 value read_msgpack(std::string_view bytes);
 
+/// Reads a MessagePack array of at most `items.size()` elements, which must fill `bytes` exactly,
+/// into `items`, as read_msgpack would read them: the number of elements, or nullopt when the
+/// bytes hold no array or a longer one (then read_msgpack must read them). Throws protocol_error
+/// (errc::malformed_message). Why: a WAMP message's fields read without the array around them.
+std::optional<std::size_t> read_msgpack_items(std::string_view bytes, std::span<value> items);
+
+/// The most fields a WAMP message has: ERROR with Arguments and ArgumentsKw.
+inline constexpr std::size_t max_message_fields = 7;
+
+/// The message whose fields (the WAMP array's elements) are `fields`, as from_array gives it; the
+/// fields are moved from. Throws protocol_error.
+message message_from_fields(std::span<value> fields);
+
 /// Runs `read` and turns allocation failure into protocol_error, as a reader's other failures.
 template <typename F>
-value malformed_on_bad_alloc(F&& read) {
+auto malformed_on_bad_alloc(F&& read) -> decltype(read()) {
   try {
     return read();
   } catch (const std::bad_alloc&) {

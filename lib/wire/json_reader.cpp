@@ -223,6 +223,7 @@ value parse_padded(std::string_view text, bool wipe) {
 
 value read_json(std::string_view text) {
   return detail::malformed_on_bad_alloc([&] {
+    if (auto direct = detail::read_json_direct(text)) return std::move(*direct);
     std::vector<char> large_copy;
     std::vector<char>& copy =
         text.size() <= reused_parser_limit ? this_thread_reader().copy : large_copy;
@@ -233,7 +234,10 @@ value read_json(std::string_view text) {
 }
 
 value read_json_padded(std::string_view text) {
-  return detail::malformed_on_bad_alloc([&] { return parse_padded(text, true); });
+  return detail::malformed_on_bad_alloc([&] {
+    if (auto direct = detail::read_json_direct(text)) return std::move(*direct);
+    return parse_padded(text, true);
+  });
 }
 
 namespace detail {
@@ -241,7 +245,7 @@ namespace detail {
 parsed_json::parsed_json(std::string_view text) {
   json_parser* parsed = nullptr;  // holds the text once simdjson took it
   try {
-    fallback_ = malformed_on_bad_alloc([&] {
+    value_ = malformed_on_bad_alloc([&] {
       json_parser& p = parser_for(text.size(), own_);
       if (!parse_into(p, text, root_, true)) return read_json_reference(text);
       parsed = &p;
@@ -260,24 +264,29 @@ parsed_json::~parsed_json() {
 }
 
 json_view parsed_json::root() noexcept {
-  return parser_ != nullptr ? json_view(root_) : json_view(fallback_);
+  return parser_ != nullptr ? json_view(root_) : json_view(value_);
 }
 
 }  // namespace detail
 
 #else  // without simdjson: the reference reader reads all JSON
 
-value read_json(std::string_view text) { return detail::read_json_reference(text); }
+value read_json(std::string_view text) {
+  return detail::malformed_on_bad_alloc([&] {
+    if (auto direct = detail::read_json_direct(text)) return std::move(*direct);
+    return detail::read_json_reference(text);
+  });
+}
 
-value read_json_padded(std::string_view text) { return detail::read_json_reference(text); }
+value read_json_padded(std::string_view text) { return read_json(text); }
 
 namespace detail {
 
-parsed_json::parsed_json(std::string_view text) : fallback_(read_json_reference(text)) {}
+parsed_json::parsed_json(std::string_view text) : value_(read_json(text)) {}
 
 parsed_json::~parsed_json() = default;
 
-json_view parsed_json::root() noexcept { return json_view(fallback_); }
+json_view parsed_json::root() noexcept { return json_view(value_); }
 
 }  // namespace detail
 
@@ -293,7 +302,7 @@ auto visit(const At& at, [[maybe_unused]] Dom dom, Reference reference) {
 #if WAMPBOX_SIMDJSON
   if (const auto* e = std::get_if<simdjson::dom::element>(&at)) return dom(*e);
 #endif
-  return reference(*std::get<const value*>(at));
+  return reference(*std::get<value*>(at));
 }
 
 }  // namespace
@@ -364,7 +373,7 @@ void json_view::find_members(const std::string_view* keys, std::optional<json_vi
           for (std::size_t i = 0; i < n; ++i)
             if (field.key == keys[i]) found[i].emplace(field.value);  // a later duplicate wins
       },
-      [&](const value& v) {
+      [&](value& v) {
         if (!v.is_object()) return;
         for (std::size_t i = 0; i < n; ++i)
           if (const auto it = v.find(keys[i]); it != v.end()) found[i].emplace(*it);
@@ -375,6 +384,13 @@ value json_view::to_value() const {
   return malformed_on_bad_alloc([&] {
     return visit(
         at_, [](const auto& e) { return build(e); }, [](const value& v) { return v; });
+  });
+}
+
+value json_view::take_value() const {
+  return malformed_on_bad_alloc([&] {
+    return visit(
+        at_, [](const auto& e) { return build(e); }, [](value& v) { return std::move(v); });
   });
 }
 

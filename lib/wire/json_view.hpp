@@ -32,7 +32,7 @@ class json_view {
 #if WAMPBOX_SIMDJSON
   explicit json_view(simdjson::dom::element e) noexcept : at_(e) {}
 #endif
-  explicit json_view(const value& v) noexcept : at_(&v) {}
+  explicit json_view(value& v) noexcept : at_(&v) {}
 
   bool is_object() const noexcept;
   bool is_array() const noexcept;
@@ -56,21 +56,26 @@ class json_view {
   /// The value `read_json` gives for this part of the text. Throws protocol_error
   /// (errc::malformed_message) when memory runs out.
   value to_value() const;
+  /// As to_value(), but moves the value out where the reference reader read the text into values
+  /// (then this part of the `parsed_json` is left null) rather than copying it.
+  value take_value() const;
 
  private:
   void find_members(const std::string_view* keys, std::optional<json_view>* found,
                     std::size_t n) const noexcept;
 
 #if WAMPBOX_SIMDJSON
-  std::variant<simdjson::dom::element, const value*> at_;
+  std::variant<simdjson::dom::element, value*> at_;
 #else
-  std::variant<const value*> at_;
+  std::variant<value*> at_;
 #endif
 };
 
 /// JSON text parsed as `read_json_padded` does it — the same acceptance, memory budget and
 /// errors (protocol_error) — but kept as simdjson's DOM in the thread's reader, for `json_view`
 /// access without building values. Wipes what the reader holds of the text when destroyed.
+/// Why not the direct reader: building values for the parts that are only checked costs more
+/// than simdjson's DOM.
 /// At most one per thread at a time (it uses the thread's reader).
 class parsed_json {
  public:
@@ -89,7 +94,7 @@ class parsed_json {
   json_parser* parser_ = nullptr;     // null when the reference reader took the text
   simdjson::dom::element root_;
 #endif
-  value fallback_;  // what the reference reader read, when simdjson refused the text
+  value value_;  // what the reference reader read, when simdjson refused the text
 };
 
 }  // namespace wampbox::wire::detail

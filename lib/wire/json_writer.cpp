@@ -43,37 +43,14 @@ void append_escape(unsigned char c, std::string& out) {
   }
 }
 
-// True when any of the 8 bytes in `w` needs attention: < 0x20, '"', '\\' or >= 0x80
-// (SWAR: a byte-wise "less than"/"equals zero" test on the whole word at once).
-constexpr bool needs_attention(std::uint64_t w) {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
-  const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) !=
-         0;
-}
-
 void append_string(std::string_view s, std::string& out) {
   out.push_back('"');
   auto p = reinterpret_cast<const unsigned char*>(s.data());
   const auto end = p + s.size();
   auto run = p;  // start of the bytes not yet copied
   while (p != end) {
-    // Fast path: skip 32, then eight plain ASCII bytes at a time.
-    while (end - p >= 32) {
-      std::uint64_t w[4];
-      std::memcpy(w, p, sizeof w);
-      if (needs_attention(w[0]) || needs_attention(w[1]) || needs_attention(w[2]) ||
-          needs_attention(w[3]))
-        break;
-      p += 32;
-    }
-    while (end - p >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p, 8);
-      if (needs_attention(word)) break;
-      p += 8;
-    }
+    p = reinterpret_cast<const unsigned char*>(detail::skip_plain_json(
+        reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end)));
     if (p == end) break;
     switch (byte_classes[*p]) {
       case byte_class::plain: ++p; break;

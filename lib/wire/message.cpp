@@ -7,6 +7,8 @@
 #include <wampbox/error.hpp>
 #include <wampbox/wire/message.hpp>
 
+#include "internal.hpp"
+
 namespace wampbox::wire {
 namespace {
 
@@ -184,7 +186,7 @@ constexpr key_rule progress_keys[] = {{"progress", key_kind::boolean}};
 /// Reads the fields of one WAMP array; every failure names the message and the field.
 class reader {
  public:
-  reader(message_type type, value::array_t& fields) : name_(message_name(type)), fields_(fields) {}
+  reader(message_type type, std::span<value> fields) : name_(message_name(type)), fields_(fields) {}
 
   [[noreturn]] void fail(std::string_view what) const { invalid(name_, what); }
 
@@ -253,10 +255,10 @@ class reader {
 
  private:
   const char* name_;
-  value::array_t& fields_;
+  std::span<value> fields_;
 };
 
-message parse_fields(message_type type, reader& r, value::array_t& f) {
+message parse_fields(message_type type, reader& r, std::span<const value> f) {
   switch (type) {
     case message_type::hello:
       r.expect_length(3, 3);
@@ -616,7 +618,10 @@ value to_array(message&& m) {
 message from_array(value&& array) {
   if (!array.is_array())
     throw protocol_error(errc::invalid_message, "WAMP message must be an array");
-  auto& fields = array.get_ref<value::array_t&>();
+  return detail::message_from_fields(array.get_ref<value::array_t&>());
+}
+
+message detail::message_from_fields(std::span<value> fields) {
   if (fields.empty()) throw protocol_error(errc::invalid_message, "WAMP message must not be empty");
   const value& code = fields[0];
   if (!code.is_number_integer())  // true for signed and unsigned storage

@@ -11,6 +11,8 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <span>
 #include <string>
 #include <wampbox/error.hpp>
 
@@ -34,6 +36,28 @@ class msgpack_reader {
     value v = read(0);
     if (p_ != end_) fail("trailing bytes after the value");
     return v;
+  }
+
+  /// The elements of the array the bytes hold, into `items`; nullopt, having read nothing, when
+  /// the bytes hold no array or one of more elements than `items` has room for.
+  std::optional<std::size_t> read_all_items(std::span<value> items) {
+    if (p_ == end_) return std::nullopt;
+    std::size_t count;
+    if (*p_ >= 0x90 && *p_ <= 0x9f) {
+      count = *p_ & 0x0fU;
+      ++p_;
+    } else if (*p_ == 0xdc) {
+      ++p_;
+      count = take_be<std::uint16_t>();
+    } else {
+      return std::nullopt;  // array32 (never this short) or no array
+    }
+    if (count > items.size()) return std::nullopt;
+    budget_.add_value();  // what read() and read_array() charge for the array itself
+    budget_.add_block();
+    for (std::size_t i = 0; i < count; ++i) items[i] = read(1);
+    if (p_ != end_) fail("trailing bytes after the value");
+    return count;
   }
 
  private:
@@ -164,6 +188,10 @@ class msgpack_reader {
 
 value read_msgpack(std::string_view bytes) {
   return malformed_on_bad_alloc([&] { return msgpack_reader(bytes).read_all(); });
+}
+
+std::optional<std::size_t> read_msgpack_items(std::string_view bytes, std::span<value> items) {
+  return malformed_on_bad_alloc([&] { return msgpack_reader(bytes).read_all_items(items); });
 }
 
 }  // namespace wampbox::wire::detail

@@ -44,6 +44,7 @@
 
 #include <wampbox/export.hpp>
 
+#include <wampbox/codec/detail/last_event.hpp>
 #include <wampbox/codec/key_ring.hpp>
 #include <wampbox/codec/payload_codec.hpp>
 
@@ -51,12 +52,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace wampbox::codec {
 
@@ -141,9 +142,8 @@ class WAMPBOX_API cryptobox_codec final : public payload_codec {
   std::int64_t steady_ms() const;
   void random_bytes(unsigned char* out, std::size_t size);
   bool seen(const nonce& n, std::int64_t now);
-  bool repeats_last_event(payload_kind kind, const nonce& n, std::string_view uri,
-                          const call_context& call) const;
   void remember(const nonce& n, std::int64_t now);
+  void forget_oldest();
 
   std::shared_ptr<const key_ring> ring_;
   cryptobox_options options_;
@@ -153,17 +153,16 @@ class WAMPBOX_API cryptobox_codec final : public payload_codec {
   std::array<unsigned char, 64 * 24> random_pool_{};  // batch of randombytes_buf output
   std::size_t random_used_ = random_pool_.size();     // bytes of the batch handed out
   std::uint64_t random_generation_ = 0;               // fork generation of the batch
-  // The EVENT accepted last: the same publication may arrive again through another of our
-  // subscriptions (same nonce, publication id and topic), and only right after it.
-  struct accepted_event {
-    nonce n{};
-    wire::id publication = 0;
-    std::string topic;
-  };
-  accepted_event last_event_;
+  detail::last_event last_event_;
+  // The replay cache: the nonces remembered, and the same in the order they were accepted, with
+  // the steady ms of acceptance: a ring of `nonce_count_` entries from `nonce_oldest_`, grown by
+  // doubling up to replay_cache_size. A forgotten nonce's set node is kept in `spare_node_` for
+  // the next one. Why: once warm, remembering a nonce allocates nothing.
   std::unordered_set<nonce, nonce_hash> seen_nonces_;
-  std::deque<std::pair<std::int64_t, nonce>>
-      nonce_order_;  // (steady ms accepted, nonce), oldest first
+  std::vector<std::pair<std::int64_t, nonce>> nonce_order_;
+  std::size_t nonce_oldest_ = 0;
+  std::size_t nonce_count_ = 0;
+  std::unordered_set<nonce, nonce_hash>::node_type spare_node_;
 };
 
 }  // namespace wampbox::codec

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <wampbox/codec/cryptobox_codec.hpp>
+#include <wampbox/codec/detail/last_event.hpp>
 #include <wampbox/codec/payload_codec.hpp>
 #include <wampbox/codec/secure_ring.hpp>
 #include <wampbox/export.hpp>
@@ -117,16 +118,7 @@ class WAMPBOX_API secure_codec final : public payload_codec {
   void remember(const short_id& sender, std::uint64_t stream, std::uint64_t seq, std::int64_t time);
   std::int64_t now_ms() const;
 
-  // The EVENT accepted last: one publication reaches each of our matching subscriptions as its
-  // own EVENT (same sender, stream, sequence, publication id and topic), right after it.
-  struct accepted_event {
-    short_id sender{};
-    std::uint64_t stream = 0;
-    std::uint64_t sequence = 0;
-    wire::id publication = 0;
-    std::string topic;
-  };
-  accepted_event last_event_;
+  detail::last_event last_event_;
 
   std::shared_ptr<const secure_ring> ring_;
   secure_options options_;

@@ -8,6 +8,7 @@
 #include <vector>
 #include <wampbox/wire/serializer.hpp>
 
+#include "../../../lib/wire/internal.hpp"
 #include "wire_test_util.hpp"
 
 using namespace wampbox;
@@ -207,6 +208,47 @@ TEST_CASE("read_json: same verdict and values as nlohmann's parser on random tex
                           << " differing only in the storage of -0");
   CHECK(accepted > 2000);
   CHECK(refused > 2000);
+}
+
+TEST_CASE("read_json: the direct reader gives what the reference reader gives, or declines") {
+  random_source rng;
+  int taken = 0, declined = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = mutate_json(rng, random_json(rng));
+    if (i % 4 == 0) {  // Autobahn's binary strings, valid and not, spliced in
+      const char* const binaries[] = {R"("\u0000")",     R"("\u0000AQID")", R"("\u0000AQI=")",
+                                      R"("\u0000AQ==")", R"("\u0000AQI")",  R"("\u0000A\"QID")"};
+      text.insert(rng.below(text.size() + 1), binaries[rng.below(std::size(binaries))]);
+    }
+    CAPTURE(text);
+    const auto direct = detail::read_json_direct(text);
+    if (!direct) {
+      ++declined;
+      continue;
+    }
+    ++taken;
+    std::optional<value> reference;
+    try {
+      reference = detail::read_json_reference(text);
+    } catch (const protocol_error&) {
+    }
+    REQUIRE(reference.has_value());
+    CHECK(same(*direct, *reference));
+  }
+  MESSAGE("direct reader: " << taken << " texts taken, " << declined << " declined");
+  CHECK(taken > 2000);
+  CHECK(declined > 2000);
+  // Left to the full reader: \u escapes, -0, integers beyond 18 digits, numbers out of range,
+  // a BOM, invalid Base64, and anything invalid.
+  for (const char* text : {R"("\u00e9")", "-0", "1234567890123456789", "[1e400]", "\xef\xbb\xbf[1]",
+                           R"(["\u0000AQI"])", "[1,]", "{\"a\"}", "\"a\tb\"", "[1] x", ""}) {
+    CAPTURE(text);
+    CHECK_FALSE(detail::read_json_direct(text).has_value());
+  }
+  CHECK(same(
+      *detail::read_json_direct(R"({"b":"\u0000AQID","a":[-5,5,1.5e1,"\n\/"]})"),
+      value::object({{"b", value::binary({1, 2, 3})},
+                     {"a", value::array({std::int64_t{-5}, std::uint64_t{5}, 15.0, "\n/"})}})));
 }
 
 TEST_CASE("read_json: storage types and the inputs simdjson leaves to the reference parser") {
