@@ -547,6 +547,31 @@ TEST_SUITE("codec.cryptobox.attacks") {
     CHECK(deliver(e1) == std::nullopt);  // evicted (its timestamp is still fresh)
   }
 
+  TEST_CASE("the nonce cache as it grows, wraps round and expires") {
+    std::chrono::steady_clock::time_point steady{std::chrono::hours(1)};
+    cryptobox_options r;
+    r.replay_cache_size = 40;  // the ring grows 16 -> 32 -> 40, then wraps round
+    r.steady_clock = [&steady] { return steady; };
+    pair_of_codecs p({}, r);
+    std::vector<wire::payload> events;
+    for (int i = 0; i < 100; ++i) events.push_back(p.publish(topic));
+    auto deliver = [&](int i) {
+      call_context ctx;
+      wire::payload data = events[static_cast<std::size_t>(i)];
+      return payload_errc([&] { p.responder.decode(pk::event, topic, enc_details(), data, ctx); });
+    };
+    for (int i = 0; i < 100; ++i) REQUIRE(deliver(i) == std::nullopt);
+    for (int i = 60; i < 100; ++i) CHECK(deliver(i) == errc::replayed_payload);  // the last 40
+    CHECK(deliver(59) == std::nullopt);                                          // forgotten
+    CHECK(deliver(60) == std::nullopt);  // the oldest, forgotten to make room for 59
+    CHECK(deliver(99) == errc::replayed_payload);
+    // Past the window on the steady clock every nonce is forgotten; the timestamps are checked
+    // against the real wall clock, so they are still fresh.
+    steady += r.replay_window + std::chrono::milliseconds(1);
+    for (int i = 61; i < 100; ++i) CHECK(deliver(i) == std::nullopt);
+    CHECK(deliver(75) == errc::replayed_payload);
+  }
+
   TEST_CASE("wrong key and forged envelope URIs") {
     pair_of_codecs p;
     cryptobox_codec stranger(key_ring(key::from_private(vector_originator_priv)));
