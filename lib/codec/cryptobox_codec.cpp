@@ -28,6 +28,14 @@ constexpr std::size_t max_call_id = 64;
 
 [[noreturn]] void refuse(errc code, const std::string& why) { throw payload_error(code, why); }
 
+/// Refuses a decrypted payload that the JSON reader refused. The reader's reason is not passed
+/// on: it may quote decrypted bytes.
+[[noreturn]] void refuse_unreadable(const protocol_error& e) {
+  refuse(errc::invalid_payload, e.code() == errc::message_too_large
+                                    ? "decrypted payload would take too much memory once read"
+                                    : "decrypted payload is not valid JSON");
+}
+
 bool is_outgoing(payload_kind k) noexcept {
   return k == payload_kind::publish || k == payload_kind::call || k == payload_kind::yield ||
          k == payload_kind::call_error;
@@ -289,10 +297,7 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
     try {
       parsed.emplace(std::string_view(plain_.data(), plain_size));
     } catch (const protocol_error& e) {
-      // The reader's reason is not passed on: it may quote decrypted bytes.
-      refuse(errc::invalid_payload, e.code() == errc::message_too_large
-                                        ? "decrypted payload would take too much memory once read"
-                                        : "decrypted payload is not valid JSON");
+      refuse_unreadable(e);
     }
     const wire::detail::json_view inner = parsed->root();
 
@@ -348,8 +353,8 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
     try {
       if (inner_args) args = inner_args->take_value();
       if (inner_kwargs) kwargs = inner_kwargs->take_value();
-    } catch (const protocol_error&) {
-      refuse(errc::invalid_payload, "decrypted payload would take too much memory once read");
+    } catch (const protocol_error& e) {
+      refuse_unreadable(e);
     }
   }
 
