@@ -60,19 +60,6 @@ value keywords(const std::vector<std::string>& pairs) {
   return out;
 }
 
-/// The message of an exception, for users.
-std::string describe(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const wamp_error& w) {
-    return w.uri();
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "unknown failure";
-  }
-}
-
 /// One output line: {"args":…,"kwargs":…,"details":…}, with "sender": {"name","public_key"}
 /// when secure mode authenticated the sender.
 void print_line(const value& args, const value& kwargs, const value& details,
@@ -109,9 +96,9 @@ asio::awaitable<void> do_publish(session& s, const command_options& o) {
   // whether the router was still there to take it.
   auto [left] = co_await s.async_leave("wamp.close.normal", asio::as_tuple(use_awaitable));
   if (left)
-    throw failure{
-        exit_failure,
-        "the router ended the session before the publication was confirmed: " + describe(left)};
+    throw failure{exit_failure,
+                  "the router ended the session before the publication was confirmed: " +
+                      exception_message(left)};
 }
 
 asio::awaitable<void> do_call(session& s, const command_options& o) {
@@ -128,53 +115,69 @@ asio::awaitable<void> do_call(session& s, const command_options& o) {
 /// State of a long-running command, shared with the session's handlers: they may still be
 /// called after the command's coroutine frame is gone (until the session has left).
 struct listening {
-  explicit listening(asio::any_io_executor ex)
-      : done(std::move(ex), asio::steady_timer::time_point::max()) {}
-  asio::steady_timer done;  ///< canceled when the command is complete
+  listening(asio::any_io_executor ex, std::size_t wanted_)
+      : done(std::move(ex), asio::steady_timer::time_point::max()), wanted(wanted_) {}
+  asio::steady_timer done;  ///< canceled when the command is complete or cannot go on
   std::size_t count = 0;    ///< events printed or calls answered
+  std::size_t wanted;       ///< --count (0: until a signal)
+  std::exception_ptr lost;  ///< why the session ended before the command was complete
+
+  bool complete() const { return wanted && count >= wanted; }
+  /// One more event printed or call answered.
+  void counted() {
+    if (++count == wanted) done.cancel();
+  }
+  /// The session ended (or the reconnecting client gave up) for `why`: unless the command is
+  /// complete, it fails with that.
+  void end(std::exception_ptr why) {
+    if (complete()) return;
+    lost = why;
+    done.cancel();
+  }
+  /// Waits until the command is complete, a signal stops it (a normal end), or the session
+  /// ended (thrown).
+  asio::awaitable<void> wait() {
+    co_await until_done_or_signal(done);
+    if (lost) std::rethrow_exception(lost);
+  }
 };
 
-/// Makes `ended` run when the session ends (the reconnecting client's: reconnect_options.hpp).
+/// Makes `ended` run with the reason when the router ends the session or the connection is lost
+/// (the reconnecting client's: reconnect_options.hpp). A null reason is the command's own leave.
 using cli::watch_connection;
-void watch_connection(session& s, std::function<void()> ended) {
-  s.on_disconnect([ended = std::move(ended)](std::exception_ptr) { ended(); });
+void watch_connection(session& s, std::function<void(std::exception_ptr)> ended) {
+  s.on_disconnect([ended = std::move(ended)](std::exception_ptr reason) {
+    if (reason) ended(reason);
+  });
 }
 
 /// Also for a reconnecting client (`Peer` is then wampbox::client).
 template <typename Peer>
 asio::awaitable<void> do_subscribe(Peer& s, const command_options& o) {
-  auto state = std::make_shared<listening>(s.get_executor());
+  auto state = std::make_shared<listening>(s.get_executor(), o.count);
   subscribe_options so;
   so.match = o.match;
   so.get_retained = o.get_retained;
   s.on_event_error([](const std::string& topic, std::exception_ptr e) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "wampbox: event on " << topic << " rejected: " << ex.what() << '\n';
-    }
+    std::cerr << "wampbox: event on " << topic << " rejected: " << exception_message(e) << '\n';
   });
-  watch_connection(s, [state] { state->done.cancel(); });
-  auto on_event = [state, count = o.count](const event& ev) {
-    if (count && state->count >= count) return;  // exactly N lines, even if more arrive
+  watch_connection(s, [state](std::exception_ptr why) { state->end(why); });
+  auto on_event = [state](const event& ev) {
+    if (state->complete()) return;  // exactly N lines, even if more arrive
     print_line(ev.args, ev.kwargs, ev.details, ev.sender);
-    if (++state->count == count) state->done.cancel();
+    state->counted();
   };
   co_await s.async_subscribe(o.uri, on_event, so);
   std::cerr << "subscribed to " << o.uri << '\n';
-  co_await until_done_or_signal(state->done);
-  if (o.count && state->count < o.count)
-    throw failure{exit_failure, "session ended before all events"};
+  co_await state->wait();
 }
 
 template <typename Peer>
 asio::awaitable<void> do_register(Peer& s, const command_options& o) {
-  auto state = std::make_shared<listening>(s.get_executor());
-  watch_connection(s, [state] { state->done.cancel(); });
+  auto state = std::make_shared<listening>(s.get_executor(), o.count);
+  watch_connection(s, [state](std::exception_ptr why) { state->end(why); });
   // Counted once answered: with --count the command leaves after its last answer went out.
-  auto answered = [state, count = o.count] {
-    if (++state->count == count) state->done.cancel();
-  };
+  auto answered = [state] { state->counted(); };
   auto answer = [answered, o, ex = s.get_executor()](invocation inv, responder r) {
     if (!o.exec.empty()) return answer_by_command(o.exec, inv, std::move(r), ex, answered);
     call_result echo;
@@ -188,7 +191,7 @@ asio::awaitable<void> do_register(Peer& s, const command_options& o) {
   ro.invoke = o.invoke;
   co_await s.async_register(o.uri, answer, ro);
   std::cerr << "registered " << o.uri << '\n';
-  co_await until_done_or_signal(state->done);
+  co_await state->wait();
 }
 
 transport::transport_options transport_for(const session_options& c) {
@@ -294,6 +297,12 @@ int run(command cmd, const session_options& connection, const command_options& o
           std::cerr << "wampbox: " << f.message << '\n';
           code = f.code;
         } catch (const wamp_error& w) {
+          // GOODBYE or ABORT while the command ran: no answer to it, the router went away.
+          if (w.code() != errc::wamp_error) {
+            std::cerr << "wampbox: the router ended the session: " << w.what() << '\n';
+            code = exit_failure;
+            return;
+          }
           std::string details;
           wire::write_json(value{{"error", w.uri()}, {"args", w.args()}, {"kwargs", w.kwargs()}},
                            details);

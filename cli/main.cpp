@@ -177,7 +177,9 @@ int main(int argc, char** argv) {
       "a passphrase ring reads its passphrase from $WAMPBOX_PASSPHRASE.\n"
       "Exit codes: 0 success, 1 usage, 2 WAMP error from the call, 3 cannot connect,\n"
       "4 join refused (ABORT), 5 other failure (timeout: no answer within --timeout,\n"
-      "encryption, lost connection, a router that ended the session before confirming it).");
+      "encryption, a lost connection or a session the router ended, also while subscribe or\n"
+      "register wait; with --reconnect they exit with 3 once they give up). subscribe and\n"
+      "register exit with 0 after --count, or on SIGINT or SIGTERM.");
   // Subcommands made afterwards inherit it: what they do not know goes to the main app, so the
   // global options work after the command too.
   app.fallthrough();

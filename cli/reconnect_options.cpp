@@ -12,20 +12,9 @@ namespace {
 
 namespace asio = boost::asio;
 
-std::string message_of(std::exception_ptr e) {
-  if (!e) return "closed";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
-
 void report_attempt(const attempt_failure& f) {
   std::cerr << "wampbox: attempt " << f.attempt << " to " << f.url
-            << " failed: " << message_of(f.error);
+            << " failed: " << exception_message(f.error);
   if (f.giving_up)
     std::cerr << "; giving up\n";
   else
@@ -56,13 +45,16 @@ void add_reconnect_options(CLI::App& command, reconnect_options& into) {
       ->capture_default_str();
 }
 
-void watch_connection(client& c, std::function<void()> ended) {
+void watch_connection(client& c, std::function<void(std::exception_ptr)> ended) {
   c.on_disconnect([](std::exception_ptr e) {
-    std::cerr << "wampbox: connection lost (" << message_of(e) << "); reconnecting\n";
+    std::cerr << "wampbox: connection lost (" << exception_message(e) << "); reconnecting\n";
   });
-  c.on_attempt_failed([ended = std::move(ended)](const attempt_failure& f) {
+  c.on_attempt_failed([&c, ended = std::move(ended)](const attempt_failure& f) {
     report_attempt(f);
-    if (f.giving_up) ended();
+    // Why through async_wait_connected: the client completes it with its own reason for giving
+    // up (errc::not_connected, "gave up after N attempts; ..."), once it has stopped.
+    if (f.giving_up)
+      c.async_wait_connected([ended](std::exception_ptr e, const welcome_info&) { ended(e); });
   });
 }
 

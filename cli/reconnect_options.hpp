@@ -35,8 +35,8 @@ boost::asio::awaitable<void> run_reconnecting(
     std::shared_ptr<codec::payload_codec> codec, std::chrono::milliseconds timeout,
     std::function<boost::asio::awaitable<void>(client&)> body);
 
-/// Makes `ended` run when the client gives up (it reconnects after every other loss), and
-/// reports each loss and failed attempt on stderr.
-void watch_connection(client& c, std::function<void()> ended);
+/// Makes `ended` run with the client's error (errc::not_connected) when it gives up (it
+/// reconnects after every other loss), and reports each loss and failed attempt on stderr.
+void watch_connection(client& c, std::function<void(std::exception_ptr)> ended);
 
 }  // namespace wampbox::cli

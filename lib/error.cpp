@@ -111,6 +111,17 @@ std::string payload_error::uri() const {
   }
 }
 
+std::string exception_message(std::exception_ptr e) {
+  if (!e) return {};
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
 wamp_error::wamp_error(std::string uri, nlohmann::json args, nlohmann::json kwargs, errc code,
                        const std::string& message)
     : error(make_error_code(code), message.empty() ? uri : uri + ": " + message, verbatim{}),

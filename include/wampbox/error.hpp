@@ -8,6 +8,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -124,6 +125,11 @@ class WAMPBOX_API wamp_error : public error {
   nlohmann::json args_;
   nlohmann::json kwargs_;
 };
+
+/// The message of the exception `e` holds, for users: `what()` of a std::exception (a
+/// wampbox::error's reason, a wamp_error's URI and message), "unknown error" for anything else,
+/// empty for a null `e`. For the std::exception_ptr that completion handlers receive.
+WAMPBOX_API std::string exception_message(std::exception_ptr e);
 
 }  // namespace wampbox
 

@@ -19,17 +19,6 @@ Handler take(std::optional<Handler>& cell) {
   return h;
 }
 
-/// The message of an exception, for composing a new one.
-std::string what(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
-
 /// `e` with `context` in front of its message, keeping its error code.
 std::exception_ptr explained(std::exception_ptr e, const std::string& context) {
   try {
@@ -397,9 +386,10 @@ void client_impl::on_failed(std::uint64_t generation, std::exception_ptr error) 
   }
   notify(on_attempt_failed_, failure);
   if (failure.giving_up) {
-    const auto gave_up = client_error(
-        errc::not_connected, "gave up after " + std::to_string(failures_) +
-                                 " attempts; the last one, to " + failure.url + ": " + what(error));
+    const auto gave_up =
+        client_error(errc::not_connected, "gave up after " + std::to_string(failures_) +
+                                              " attempts; the last one, to " + failure.url + ": " +
+                                              exception_message(error));
     stop(gave_up, gave_up);
   }
 }

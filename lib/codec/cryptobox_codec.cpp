@@ -17,6 +17,10 @@
 #include <stdexcept>
 
 namespace wampbox::codec {
+
+// payload_codec's key function (see payload_codec.hpp).
+payload_codec::~payload_codec() = default;
+
 namespace {
 
 constexpr std::size_t nonce_size = crypto_box_NONCEBYTES;  // 24

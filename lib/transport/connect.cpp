@@ -266,6 +266,8 @@ void connect_with_reason(asio::any_io_executor executor, transport_options optio
 
 }  // namespace detail
 
+transport::~transport() = default;
+
 void connect(asio::any_io_executor executor, transport_options options,
              std::function<void(error_code, std::shared_ptr<transport>)> handler,
              asio::cancellation_slot cancel) {

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""The CLI's --reconnect: `subscribe` and `register` survive a router restart.
+"""The CLI when its router goes away: `subscribe` and `register` without --reconnect fail, and
+with it they survive a router restart.
 
-Starts the test router (test/router/run) itself on 127.0.0.1, kills it while a long-running
-command waits, starts it again on the same ports, and checks that the command came back by
-itself (it subscribes or registers again), and that --max-attempts gives up with exit code 3.
+Starts the test router (test/router/run) itself on 127.0.0.1 and kills it (SIGKILL) or shuts it
+down (SIGTERM: GOODBYE) while a command waits. Without --reconnect, subscribe, register and call
+must say why on stderr and exit with 5; SIGINT/SIGTERM and --count stay a normal end (exit 0).
+With --reconnect, the router is started again on the same ports and the command must come back
+by itself (it subscribes or registers again); --max-attempts gives up with exit code 3.
 
 usage: cli_reconnect_test.py PATH/TO/wampbox
 """
@@ -19,7 +22,7 @@ import unittest
 WAMPBOX = None
 RUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'router', 'run')
 TIMEOUT = 60  # seconds: bound of every wait (a busy machine starts Python slowly)
-EXIT_CONNECT_FAILED = 3
+EXIT_OK, EXIT_CONNECT_FAILED, EXIT_FAILURE = 0, 3, 5
 
 
 class Router:
@@ -45,8 +48,15 @@ class Router:
         assert urls == self.urls, f'router restarted on other URLs: {urls}'
 
     def kill(self):
+        """Kills the router abruptly (SIGKILL): its connections just close."""
         self.process.kill()
         self.process.wait()
+        self.process.stdout.close()
+
+    def terminate(self):
+        """Shuts the router down (SIGTERM): it says GOODBYE (wamp.close.system_shutdown) first."""
+        self.process.terminate()
+        self.process.wait(timeout=TIMEOUT)
         self.process.stdout.close()
 
     @property
@@ -63,7 +73,9 @@ def wait_for(predicate, what):
     raise AssertionError(f'timed out waiting for {what}')
 
 
-class Reconnect(unittest.TestCase):
+class WithRouter(unittest.TestCase):
+    """A router of the test's own, and wampbox commands started against it."""
+
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory(prefix='wampbox-cli-reconnect-')
         self.router = Router(self.dir.name)
@@ -94,6 +106,65 @@ class Reconnect(unittest.TestCase):
     def wampbox(self, *args):
         return subprocess.run([WAMPBOX, '--url', self.router.rs, *args], capture_output=True,
                               text=True, timeout=TIMEOUT)
+
+    def wait_exit(self, process, code):
+        """Waits for `process` to exit; checks its exit code."""
+        self.assertEqual(process.wait(timeout=TIMEOUT), code, self.text(process.err_path))
+
+
+class ConnectionLoss(WithRouter):
+    """Without --reconnect, a lost router is a failure that a script can see."""
+
+    ENDINGS = {'killed': ('kill', 'connection to the router lost'),
+               'shut down': ('terminate',
+                             'the router ended the session: wamp.close.system_shutdown')}
+
+    def test_subscribe_and_register_fail_when_the_router_goes_away(self):
+        commands = {'subscribe': (['subscribe', 'com.example.cli.lost'], 'subscribed to'),
+                    'subscribe --count': (['subscribe', 'com.example.cli.lost', '--count', '2'],
+                                          'subscribed to'),
+                    'register': (['register', 'com.example.cli.lost', '--echo'], 'registered'),
+                    'register --count': (['register', 'com.example.cli.lost', '--echo',
+                                          '--count', '2'], 'registered')}
+        for command, (args, ready) in commands.items():
+            for ending, (method, reason) in self.ENDINGS.items():
+                with self.subTest(command=command, router=ending):
+                    process = self.start(*args)
+                    wait_for(lambda: ready in self.text(process.err_path), ready)
+                    getattr(self.router, method)()
+                    self.router.start()  # for the next round and tearDown
+                    self.wait_exit(process, EXIT_FAILURE)
+                    self.assertIn('wampbox: ' + reason, self.text(process.err_path))
+
+    def test_call_fails_when_the_router_is_killed(self):
+        """Killed: a shut-down router would answer the call first (wamp.error.canceled, exit 2),
+        as it ends the callee's session before the caller's."""
+        started = os.path.join(self.dir.name, 'started')
+        callee = self.start('register', 'com.example.cli.slow',
+                            '--exec', f'touch {started}; exec sleep 60')
+        wait_for(lambda: 'registered' in self.text(callee.err_path), 'the registration')
+        call = self.start('call', 'com.example.cli.slow')
+        wait_for(lambda: os.path.exists(started), 'the call to arrive')
+        self.router.kill()
+        self.router.start()  # for tearDown
+        self.wait_exit(call, EXIT_FAILURE)
+        self.assertIn('wampbox: connection to the router lost', self.text(call.err_path))
+
+    def test_signals_and_count_are_a_normal_end(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with self.subTest(signal=sig.name):
+                sub = self.start('subscribe', 'com.example.cli.normal', '--count', '3')
+                wait_for(lambda: 'subscribed to' in self.text(sub.err_path), 'the subscription')
+                sub.send_signal(sig)
+                self.wait_exit(sub, EXIT_OK)
+        sub = self.start('subscribe', 'com.example.cli.normal', '--count', '1')
+        wait_for(lambda: 'subscribed to' in self.text(sub.err_path), 'the subscription')
+        self.assertEqual(self.wampbox('publish', 'com.example.cli.normal', '1',
+                                      '--acknowledge').returncode, 0)
+        self.wait_exit(sub, EXIT_OK)
+
+
+class Reconnect(WithRouter):
 
     def restart_router(self, process):
         """Kills and restarts the router; waits until `process` joined again."""
@@ -129,14 +200,16 @@ class Reconnect(unittest.TestCase):
         self.assertEqual(reg.wait(timeout=TIMEOUT), 0, self.text(reg.err_path))
 
     def test_max_attempts_gives_up_with_exit_code_3(self):
-        sub = self.start('subscribe', 'com.example.cli.giveup', '--reconnect',
-                         '--max-attempts', '3', '--max-delay', '0.05')
-        wait_for(lambda: 'subscribed to' in self.text(sub.err_path), 'the subscription')
-        self.router.kill()
-        code = sub.wait(timeout=TIMEOUT)
-        self.router.start()  # for tearDown
-        self.assertEqual(code, EXIT_CONNECT_FAILED, self.text(sub.err_path))
-        self.assertIn('gave up after 3 attempts', self.text(sub.err_path))
+        for count in ([], ['--count', '2']):
+            with self.subTest(count=count):
+                sub = self.start('subscribe', 'com.example.cli.giveup', '--reconnect',
+                                 '--max-attempts', '3', '--max-delay', '0.05', *count)
+                wait_for(lambda: 'subscribed to' in self.text(sub.err_path), 'the subscription')
+                self.router.kill()
+                code = sub.wait(timeout=TIMEOUT)
+                self.router.start()  # for the next round and tearDown
+                self.assertEqual(code, EXIT_CONNECT_FAILED, self.text(sub.err_path))
+                self.assertIn('gave up after 3 attempts', self.text(sub.err_path))
 
     def test_reconnect_options_need_reconnect(self):
         usage = self.wampbox('subscribe', 'com.example.t', '--max-attempts', '3')

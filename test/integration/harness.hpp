@@ -165,18 +165,6 @@ inline std::shared_ptr<codec::payload_codec> shared_key_codec(
   return std::make_shared<codec::cryptobox_codec>(std::move(ring));
 }
 
-/// The message of an exception (empty for none).
-inline std::string message_of(std::exception_ptr e) {
-  if (!e) return {};
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 /// The error code of a wampbox::error (empty for none, or for another exception).
 inline boost::system::error_code code_of(std::exception_ptr e) {
   if (!e) return {};

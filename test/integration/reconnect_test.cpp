@@ -84,7 +84,7 @@ TEST_CASE("fail-over: a router that refuses is skipped for the next one") {
     CHECK(failures[0].url == dead);
     CHECK(failures[0].attempt == 1);
     CHECK_FALSE(failures[0].giving_up);
-    CHECK(message_of(failures[0].error).find("connection refused") != std::string::npos);
+    CHECK(exception_message(failures[0].error).find("connection refused") != std::string::npos);
     co_await c.async_leave("wamp.close.normal", use_awaitable);
     co_await sleep(10ms);
     CHECK(ran.done);
@@ -107,7 +107,7 @@ TEST_CASE("backoff: delays grow within their bounds and the client gives up afte
     auto [error] = co_await c.async_run(asio::as_tuple(use_awaitable));
     REQUIRE(error);
     CHECK(code_of(error) == make_error_code(errc::not_connected));
-    CHECK(message_of(error).find("gave up after 5 attempts") != std::string::npos);
+    CHECK(exception_message(error).find("gave up after 5 attempts") != std::string::npos);
     REQUIRE(failures.size() == 5);
     const long long base[] = {4, 8, 16, 16};  // initial * 2^(n-1), capped at max_delay
     for (std::size_t i = 0; i < 4; ++i) {
@@ -123,7 +123,7 @@ TEST_CASE("backoff: delays grow within their bounds and the client gives up afte
     auto [perror, id] = co_await c.async_publish("com.example.t", nullptr, nullptr, {},
                                                  asio::as_tuple(use_awaitable));
     CHECK(code_of(perror) == make_error_code(errc::not_connected));
-    CHECK(message_of(perror).find("gave up") != std::string::npos);
+    CHECK(exception_message(perror).find("gave up") != std::string::npos);
     auto [werror, w] = co_await c.async_wait_connected(asio::as_tuple(use_awaitable));
     CHECK(code_of(werror) == make_error_code(errc::not_connected));
   });
@@ -184,7 +184,7 @@ TEST_CASE("after the router restarts, subscriptions and registrations are back; 
         REQUIRE(cerror);
         CHECK_THROWS_AS(std::rethrow_exception(cerror), wamp_error);
         auto [again] = co_await c.async_unsubscribe(sub, asio::as_tuple(use_awaitable));
-        CHECK(message_of(again).find("no_such_subscription") != std::string::npos);
+        CHECK(exception_message(again).find("no_such_subscription") != std::string::npos);
         co_await other.async_leave("wamp.close.normal", use_awaitable);
         co_await c.async_leave("wamp.close.normal", use_awaitable);
       },
@@ -228,7 +228,7 @@ TEST_CASE("a publication queued while the router is down is delivered after the 
         CHECK(received == J("[42]"));
         co_await sleep(50ms);
         CHECK(published);
-        CHECK(message_of(publish_error).empty());
+        CHECK(exception_message(publish_error).empty());
         CHECK(c.waiting() == 0);
         co_await c.async_leave("wamp.close.normal", use_awaitable);
       },
@@ -249,7 +249,7 @@ TEST_CASE("while the router is down, publish and call fail at once with not_conn
         auto [perror, id] = co_await c.async_publish("com.example.down", J("[1]"), nullptr, ack,
                                                      asio::as_tuple(use_awaitable));
         CHECK(code_of(perror) == make_error_code(errc::not_connected));
-        CHECK(message_of(perror).find("not connected to a router (reconnecting, attempt") !=
+        CHECK(exception_message(perror).find("not connected to a router (reconnecting, attempt") !=
               std::string::npos);
         CHECK_FALSE(id);
         auto [cerror, r] = co_await c.async_call("com.example.down", nullptr, nullptr, {},

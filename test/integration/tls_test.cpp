@@ -186,6 +186,20 @@ TEST_CASE("TLS: a router certificate that does not verify is refused with the re
   }
 }
 
+TEST_CASE("TLS: a valid certificate for another host name is refused") {
+  test_pki pki;
+  // Signed by the trusted CA, within its validity, but for DNS:elsewhere.invalid only.
+  router_process router(
+      {"--tls-cert", pki.file("elsewhere.pem"), "--tls-key", pki.file("elsewhere.key")});
+  for (const char* scheme : {"wss", "rss"}) {
+    CAPTURE(scheme);
+    const auto e = connect_failure(trusting(pki, on_localhost(router.url(scheme))));
+    CHECK(e.code() == errc::tls_verification_failed);
+    CHECK_MESSAGE(contains(e.what(), "(certificate is for elsewhere.invalid, not localhost)"),
+                  e.what());
+  }
+}
+
 TEST_CASE("TLS: unusable CA, certificate or key files are refused before connecting") {
   test_pki pki;
   const std::string url = "wss://localhost:1/ws";  // never reached

@@ -29,7 +29,7 @@ import tempfile
 import txaio
 txaio.use_twisted()
 
-from twisted.internet import reactor  # noqa: E402 (txaio must pick Twisted first)
+from twisted.internet import reactor, task  # noqa: E402 (txaio must pick Twisted first)
 from twisted.internet.error import CannotListenError  # noqa: E402
 from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,  # noqa: E402
                             globalLogBeginner, textFileLogObserver)
@@ -128,7 +128,14 @@ def main(argv):
         print(url)
     sys.stdout.flush()
 
-    reactor.addSystemEventTrigger('before', 'shutdown', realm.shutdown)
+    def shutdown():
+        """GOODBYE to every session, written out before the reactor stops."""
+        realm.shutdown()
+        # Why the Deferred: the reactor waits for it; without one it stops at once and drops
+        # what the transports have not written yet (the GOODBYEs, which they write next).
+        return task.deferLater(reactor, 0.1, lambda: None)
+
+    reactor.addSystemEventTrigger('before', 'shutdown', shutdown)
     reactor.addSystemEventTrigger('after', 'shutdown', unix_socket.remove)
     reactor.run()
     return 0

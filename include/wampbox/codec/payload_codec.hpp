@@ -50,7 +50,9 @@ struct call_context {
 /// plaintext on and never crashing.
 class WAMPBOX_API payload_codec {
  public:
-  virtual ~payload_codec() = default;
+  /// Defined in the library (the class's key function): its vtable and typeinfo live there,
+  /// exported the same at every optimization level.
+  virtual ~payload_codec();
 
   /// Outgoing PUBLISH/CALL/YIELD/ERROR. `uri` is the topic, procedure (also for YIELD) or error
   /// URI; `options` are the message's Options/Details; `call` is the call's context (fresh for

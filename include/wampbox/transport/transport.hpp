@@ -86,7 +86,9 @@ struct transport_options {
 /// initiating call: they are posted to the executor.
 class WAMPBOX_API transport {
  public:
-  virtual ~transport() = default;
+  /// Defined in the library (the class's key function): its vtable and typeinfo live there,
+  /// exported the same at every optimization level.
+  virtual ~transport();
 
   /// The negotiated serializer.
   virtual wire::serializer_kind serializer() const noexcept = 0;

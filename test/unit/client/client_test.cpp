@@ -42,14 +42,6 @@ client_options refusing(std::chrono::milliseconds delay, std::size_t queue_limit
   return o;
 }
 
-std::string message_of(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  }
-}
-
 /// The outcome of one publication.
 struct outcome {
   bool done = false;
@@ -128,7 +120,7 @@ TEST_CASE("a client not running, or moved from, refuses operations at once") {
   io.run();
   REQUIRE(idle.done);
   CHECK(code_of(idle.error) == make_error_code(errc::not_connected));
-  CHECK(message_of(idle.error).find("not running") != std::string::npos);
+  CHECK(exception_message(idle.error).find("not running") != std::string::npos);
   REQUIRE(gone.done);
   CHECK(code_of(gone.error) == make_error_code(errc::session_closed));
 }
@@ -143,7 +135,7 @@ TEST_CASE("while reconnecting: refused at once without a queue, with the attempt
   io.poll();
   REQUIRE(o.done);
   CHECK(code_of(o.error) == make_error_code(errc::not_connected));
-  CHECK(message_of(o.error).find("not connected to a router (reconnecting, attempt 2)") !=
+  CHECK(exception_message(o.error).find("not connected to a router (reconnecting, attempt 2)") !=
         std::string::npos);
 }
 
@@ -159,7 +151,7 @@ TEST_CASE("the queue is bounded: an operation beyond the limit is refused at onc
   CHECK_FALSE(first.done);
   REQUIRE(second.done);
   CHECK(code_of(second.error) == make_error_code(errc::not_connected));
-  CHECK(message_of(second.error).find("queue_limit") != std::string::npos);
+  CHECK(exception_message(second.error).find("queue_limit") != std::string::npos);
   CHECK(c.waiting() == 1);
 }
 
@@ -192,7 +184,7 @@ TEST_CASE("a waiting operation honours cancellation and its deadline") {
   }
   REQUIRE(call_done);
   CHECK(code_of(call_error) == asio::error::timed_out);
-  CHECK(message_of(call_error).find("within 50 ms") != std::string::npos);
+  CHECK(exception_message(call_error).find("within 50 ms") != std::string::npos);
   CHECK(c.waiting() == 0);
 }
 

@@ -38,14 +38,6 @@ value welcome(value authextra = value::object()) {
   return value::array({2, 12345, {{"authextra", std::move(authextra)}, {"roles", {}}}});
 }
 
-std::string what_of(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  }
-}
-
 /// Joins with `jo` and answers HELLO with CHALLENGE(method, extra(HELLO.Details)); REQUIREs
 /// that the join failed with authentication_failed after sending ABORT; returns its message.
 std::string refused(join_options jo, const std::string& method,
@@ -58,7 +50,7 @@ std::string refused(join_options jo, const std::string& method,
   CHECK(code_of(j.error) == errc::authentication_failed);
   CHECK(f.last()[0] == 3);
   CHECK(f.last()[2] == "wamp.error.cannot_authenticate");
-  return what_of(j.error);
+  return exception_message(j.error);
 }
 
 /// `refused` for a CHALLENGE whose extra does not depend on HELLO.
@@ -189,7 +181,7 @@ TEST_CASE("contradicting join options are refused before HELLO") {
   jc.authextra = value{{"pubkey", std::string(64, '0')}};
   f.s.async_join(jc, [&](std::exception_ptr e, welcome_info) { failed = e; });
   f.settle();
-  CHECK(what_of(failed).find("authextra.pubkey") != std::string::npos);
+  CHECK(exception_message(failed).find("authextra.pubkey") != std::string::npos);
   CHECK(f.router->sent.empty());
 }
 
@@ -276,7 +268,7 @@ TEST_CASE("scram: a fresh nonce per join, the proof, and the router's signature 
   g.settle();
   REQUIRE(k.error);
   CHECK(code_of(k.error) == errc::authentication_failed);
-  CHECK(what_of(k.error).find("server signature") != std::string::npos);
+  CHECK(exception_message(k.error).find("server signature") != std::string::npos);
   CHECK_FALSE(g.s.is_joined());
   CHECK(g.router->closed);
 
@@ -285,7 +277,7 @@ TEST_CASE("scram: a fresh nonce per join, the proof, and the router's signature 
   scram_challenge(h);
   h.router->push(welcome());
   h.settle();
-  CHECK(what_of(l.error).find("lacks") != std::string::npos);
+  CHECK(exception_message(l.error).find("lacks") != std::string::npos);
 }
 
 TEST_CASE("scram: refusals of a rogue or broken CHALLENGE") {
