@@ -77,7 +77,8 @@ operation_ref session_impl::unsubscribe(subscription sub, done_handler cb) {
 
 void undo(session_impl& s, const subscription& sub) noexcept {
   try {
-    s.unsubscribe(sub, [](std::exception_ptr) {});  // nothing to report to: fire and forget
+  // Nothing to report to (an empty completion): fire and forget.
+    s.unsubscribe(sub, {});
   } catch (...) {  // allocation failure: the router drops it with the session
   }
 }
