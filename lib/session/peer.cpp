@@ -147,14 +147,15 @@ void session_impl::receive_next() {
           self->end(make_error(ec, "connection to the router lost: " + ec.message()));
           return;
         }
-        wire::message m;
+        // Made from the parsed message: a default one would be a HELLO with its own Details.
+        std::optional<wire::message> m;
         try {
-          m = wire::parse_message(t->serializer(), bytes);
+          m.emplace(wire::parse_message(t->serializer(), bytes));
         } catch (const protocol_error& e) {
           self->violation(e.what());
           return;
         }
-        self->dispatch(std::move(m));
+        self->dispatch(std::move(*m));
         if (self->transport_ == t) self->receive_next();
       });
 }
