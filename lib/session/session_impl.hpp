@@ -125,7 +125,8 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
  private:
   struct subscription_state {
     std::string topic;
-    std::map<std::uint64_t, std::function<void(const event&)>> handlers;
+    /// Shared: delivery holds the handler it runs, which may unsubscribe itself meanwhile.
+    std::map<std::uint64_t, std::shared_ptr<const std::function<void(const event&)>>> handlers;
   };
   struct registration_state {
     std::string procedure;
