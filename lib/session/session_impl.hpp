@@ -250,6 +250,10 @@ request_completion completes(shared_completion<void(std::exception_ptr)> cb) {
 
 /// Options object from the user's extra options (an object, or null for none).
 value options_from(const value& extra);
+/// Empties an array or object whose elements are scalars (or empty), so that destroying it does
+/// not allocate: nlohmann destroys a non-empty container by first moving its elements into a
+/// heap vector (which spares deep nesting a deep recursion).
+void empty_flat(value& v) noexcept;
 /// The string `details[key]`, or `fallback` when absent or not a string.
 std::string string_or(const value& details, const char* key, const std::string& fallback);
 /// True when `details[key]` is the boolean true.

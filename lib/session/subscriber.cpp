@@ -127,6 +127,9 @@ void session_impl::on_event(wire::event_message& m) {
       report_event_error(ev.topic, std::current_exception());
     }
   }
+  empty_flat(ev.args);
+  empty_flat(ev.kwargs);
+  empty_flat(ev.details);
 }
 
 void session_impl::report_event_error(const std::string& topic, std::exception_ptr e) {
