@@ -20,12 +20,20 @@
 // subscription; B = bytes requested). The application's args are moved, never copied, from
 // async_publish through the codec into the plaintext JSON, and the EVENT's args are built once,
 // straight from the decrypted text, and moved to the handler.
-//   PUBLISH sent (24; the bench's exclude_me=false adds one, a default publish has 23)
-//     session   2  the completion: share_handler's shared state (72 B) and its std::function
-//               2  Options: the publish_message's default {} and the one options_from makes
+//   PUBLISH sent (24 before the allocation work in the session, 19 after; the bench's
+//   exclude_me=false adds one, a default publish has 18)
+//     session   0  the completion (was 2: share_handler's shared state, 72 B, and its
+//                  std::function): one detail::shared_completion from Asio's per-thread
+//                  recycling allocator (or the handler's own allocator), reused in steady state
+//               1  Options: the dict itself (needed: the codec adds enc_* to it); was 2, the
+//                  publish_message's default {} is gone (the message is made from its parts)
 //               1  exclude_me: false (this bench's option; a map node)
-//               2  the send callbacks (std::function around the completion, 72 B and 32 B)
-//               1  the write callback handed to the transport (std::function, 32 B)
+//               0  the send callbacks (was 2: std::function around the completion, 72 B and
+//                  32 B): send() is a template, the transport's callback holds the lambda
+//               1  the write callback handed to the transport (std::function, 8 B: the
+//                  completion). Kept: the transport interface takes std::function, which keeps
+//                  only trivially copyable callables of up to 16 B in place, and this one must
+//                  own the completion
 //     codec     1  the ciphertext nonce||box (needed: it is the payload)
 //               4  enc_algo / enc_serializer in Options (map node + string each)
 //               1  a one-element vector (16 B) in encrypt
@@ -35,17 +43,25 @@
 //               1  nlohmann's output adapter (shared_ptr)
 //               3  nlohmann's MessagePack writer makes a value of each Options key
 //               1  the array storage growing once (80 B)
-//   EVENT delivered (22 before the envelope fix below, 20 after; 5 in the codec)
-//     wire      1  the receive loop's default wire::message (a HELLO with an empty dict)
+//   EVENT delivered (22 before the envelope fix below, 20 after, 16 after the allocation work
+//   in the session; 5 in the codec)
+//     wire      0  the receive loop's default wire::message (was 1: a HELLO with an empty
+//                  dict): the loop keeps the parsed message itself
 //               9  the parsed EVENT: array (2), Details dict (1), enc_algo / enc_serializer
 //                  (node + string each, 4), the ciphertext (binary object + bytes, 2)
 //               1  an 80-byte vector while the message is taken apart
 //     codec     4  the args value the handler gets (array, storage, string object, bytes)
 //               1  the replay cache's entry for the nonce (+ a deque block every 16 events)
 //            (2  comparing enc_algo/enc_serializer with literals made values of them: fixed)
-//     session   1  the copy of the subscription's handler map (a handler may unsubscribe)
-//               2  kept for the duplicate-delivery check (last_event_), not yet attributed
-//               1  the callback of the next read (std::function, 32 B)
+//     session   0  the copy of the subscription's handler map (was 1): the handlers are
+//                  shared, and delivery holds the one it runs (a handler may unsubscribe)
+//               0  the event's destructor (was 2, listed as "kept for the duplicate-delivery
+//                  check (last_event_), not yet attributed"): nlohmann destroys a non-empty
+//                  array or object (here the args and the Details) through a heap vector of its
+//                  elements; flat ones are now emptied first (empty_flat). last_event_ itself
+//                  allocates nothing: its topic is assigned into the string's capacity
+//               1  the callback of the next read (std::function, 32 B: the session and the
+//                  transport it reads from). Kept, for the transport interface's reason above
 // The real transports add their own per message (RawSocket: the frame's string and its queue
 // entry); the router stand-in's work is not counted.
 // Part 2 (threads): N sessions (default 4), each on its own strand of one io_context, each

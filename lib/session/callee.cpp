@@ -91,8 +91,9 @@ operation_ref session_impl::unregister(registration reg, done_handler cb) {
 }
 
 void undo(session_impl& s, const registration& reg) noexcept {
+  // Nothing to report to (an empty completion): fire and forget.
   try {
-    s.unregister(reg, [](std::exception_ptr) {});  // nothing to report to: fire and forget
+    s.unregister(reg, {});
   } catch (...) {  // allocation failure: the router drops it with the session
   }
 }

@@ -19,7 +19,7 @@ struct pending_call {
   std::string procedure;
   codec::call_context context;
   std::function<void(const call_result&)> on_progress;
-  std::function<void(std::exception_ptr, call_result)> done;
+  shared_completion<void(std::exception_ptr, call_result)> done;
 
   void complete(session_impl& self, std::exception_ptr e, wire::message* answer);
 };

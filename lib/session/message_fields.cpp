@@ -33,6 +33,13 @@ std::optional<peer_identity> disclosed(const value& details, const std::string& 
                        string_or(details, (role + "_authrole").c_str(), "")};
 }
 
+void empty_flat(value& v) noexcept {
+  if (!v.is_array() && !v.is_object()) return;
+  for (const auto& item : v)
+    if ((item.is_array() || item.is_object()) && !item.empty()) return;
+  v.clear();
+}
+
 value options_from(const value& extra) {
   if (extra.is_null()) return value::object();
   if (!extra.is_object()) throw error(errc::invalid_message, "extra options must be an object");

@@ -77,7 +77,7 @@ operation_ref session_impl::connect(transport::transport_options options, done_h
           return;
         }
         self->connecting_.reset();
-        auto done = std::exchange(self->connect_cb_, nullptr);
+        auto done = std::exchange(self->connect_cb_, {});
         if (ec) {
           self->state_ = state::closed;
           done(connect_error(ec, reason, url, limit));
@@ -96,22 +96,18 @@ void session_impl::attach(std::shared_ptr<transport::transport> connected) {
   receive_next();
 }
 
-void session_impl::send(wire::message m, done_handler written) {
-  if (!transport_) {
-    written(make_error(errc::session_closed, "session closed"));
-    return;
-  }
-  std::string bytes;
+std::exception_ptr session_impl::serialize(wire::message m, std::string& bytes) {
+  if (!transport_) return make_error(errc::session_closed, "session closed");
   try {
     bytes = wire::serialize_message(transport_->serializer(), std::move(m));
   } catch (...) {
-    written(std::current_exception());
-    return;
+    return std::current_exception();
   }
-  transport_->async_send(
-      std::move(bytes), [written = std::move(written)](boost::system::error_code ec) {
-        written(ec ? make_error(ec, "cannot send to the router: " + ec.message()) : nullptr);
-      });
+  return nullptr;
+}
+
+std::exception_ptr session_impl::send_error(boost::system::error_code ec) {
+  return make_error(ec, "cannot send to the router: " + ec.message());
 }
 
 void session_impl::send_quietly(wire::message m) {
@@ -151,14 +147,15 @@ void session_impl::receive_next() {
           self->end(make_error(ec, "connection to the router lost: " + ec.message()));
           return;
         }
-        wire::message m;
+        // Made from the parsed message: a default one would be a HELLO with its own Details.
+        std::optional<wire::message> m;
         try {
-          m = wire::parse_message(t->serializer(), bytes);
+          m.emplace(wire::parse_message(t->serializer(), bytes));
         } catch (const protocol_error& e) {
           self->violation(e.what());
           return;
         }
-        self->dispatch(std::move(m));
+        self->dispatch(std::move(*m));
         if (self->transport_ == t) self->receive_next();
       });
 }
@@ -181,9 +178,9 @@ void session_impl::end(std::exception_ptr reason) {
   end_authentication();
   const auto failure = reason ? reason : make_error(errc::session_closed, "session closed");
   // Take everything pending first: completions may start new operations.
-  auto connect_cb = std::exchange(connect_cb_, nullptr);
-  auto join_cb = std::exchange(join_cb_, nullptr);
-  auto leave_cb = std::exchange(leave_cb_, nullptr);
+  auto connect_cb = std::exchange(connect_cb_, {});
+  auto join_cb = std::exchange(join_cb_, {});
+  auto leave_cb = std::exchange(leave_cb_, {});
   subscriptions_.clear();
   registrations_.clear();
   // No one to answer any more. The callee's handlers are told, unless the application let go
@@ -223,7 +220,7 @@ void session_impl::cancel(operation_ref op, boost::system::error_code why,
     case operation_ref::kind::request: requests_.abandon(*this, op.id, failure); return;
     case operation_ref::kind::connect: {
       if (op.id != connect_id_ || !connect_cb_) return;
-      auto done = std::exchange(connect_cb_, nullptr);
+      auto done = std::exchange(connect_cb_, {});
       if (auto signal = std::exchange(connecting_, nullptr))
         signal->emit(asio::cancellation_type::terminal);  // closes the half-made connection
       state_ = state::closed;
@@ -232,7 +229,7 @@ void session_impl::cancel(operation_ref op, boost::system::error_code why,
     }
     case operation_ref::kind::join: {
       if (op.id != join_id_ || !join_cb_) return;
-      auto done = std::exchange(join_cb_, nullptr);
+      auto done = std::exchange(join_cb_, {});
       send_quietly(wire::abort_message{
           value{{"message", "join canceled by the client"}}, "wamp.error.canceled", {}});
       end(failure);
@@ -241,7 +238,7 @@ void session_impl::cancel(operation_ref op, boost::system::error_code why,
     }
     case operation_ref::kind::leave: {
       if (op.id != leave_id_ || !leave_cb_) return;
-      auto done = std::exchange(leave_cb_, nullptr);
+      auto done = std::exchange(leave_cb_, {});
       end(nullptr);  // GOODBYE went out: the session is over, only its answer is missing
       done(failure);
       return;
@@ -307,7 +304,7 @@ void session_impl::on_welcome(wire::welcome_message& m) {
   join_deadline_.reset();
   welcome_ = {m.session, join_options_.realm, string_or(m.details, "authid", ""),
               string_or(m.details, "authrole", ""), std::move(m.details)};
-  if (auto cb = std::exchange(join_cb_, nullptr)) cb(nullptr, welcome_);
+  if (auto cb = std::exchange(join_cb_, {})) cb(nullptr, welcome_);
 }
 
 void session_impl::on_abort(wire::abort_message& m) {

@@ -25,36 +25,40 @@ operation_ref session_impl::publish(std::string topic, value args, value kwargs,
     cb(refused, std::nullopt);
     return {};
   }
-  wire::publish_message msg;
+  // The message is made last, from its parts: its default Options would be a dict of its own.
+  value opts;
+  wire::payload data;
   try {
-    msg.options = options_from(options.extra);
-    if (options.acknowledge) msg.options["acknowledge"] = true;
-    if (!options.exclude_me) msg.options["exclude_me"] = false;
-    if (options.disclose_me) msg.options["disclose_me"] = true;
-    if (options.retain) msg.options["retain"] = true;
-    set_exclusion(msg.options, "exclude", options.exclude);
-    set_exclusion(msg.options, "exclude_authid", options.exclude_authid);
-    set_exclusion(msg.options, "exclude_authrole", options.exclude_authrole);
-    set_eligibility(msg.options, "eligible", options.eligible);
-    set_eligibility(msg.options, "eligible_authid", options.eligible_authid);
-    set_eligibility(msg.options, "eligible_authrole", options.eligible_authrole);
+    opts = options_from(options.extra);
+    if (options.acknowledge) opts["acknowledge"] = true;
+    if (!options.exclude_me) opts["exclude_me"] = false;
+    if (options.disclose_me) opts["disclose_me"] = true;
+    if (options.retain) opts["retain"] = true;
+    set_exclusion(opts, "exclude", options.exclude);
+    set_exclusion(opts, "exclude_authid", options.exclude_authid);
+    set_exclusion(opts, "exclude_authrole", options.exclude_authrole);
+    set_eligibility(opts, "eligible", options.eligible);
+    set_eligibility(opts, "eligible_authid", options.eligible_authid);
+    set_eligibility(opts, "eligible_authrole", options.eligible_authrole);
     codec::call_context context;
-    msg.data = encode_payload(*codec_, codec::payload_kind::publish, topic, msg.options,
-                              std::move(args), std::move(kwargs), context);
+    data = encode_payload(*codec_, codec::payload_kind::publish, topic, opts, std::move(args),
+                          std::move(kwargs), context);
   } catch (...) {
     cb(std::current_exception(), std::nullopt);
     return {};
   }
-  msg.request = next_request();
-  msg.topic = std::move(topic);
+  const auto id = next_request();
+  wire::publish_message msg{.request = id,
+                            .options = std::move(opts),
+                            .topic = std::move(topic),
+                            .data = std::move(data)};
   if (!options.acknowledge) {
-    send(std::move(msg), [cb](std::exception_ptr e) { cb(e, std::nullopt); });
+    send(std::move(msg), [cb = std::move(cb)](std::exception_ptr e) { cb(e, std::nullopt); });
     return {};
   }
-  const auto id = msg.request;
   // Canceled, it stops waiting: the event may still be published, there is nothing to undo.
   return request(id, std::move(msg), wire::message_type::publish,
-                 [cb](session_impl&, std::exception_ptr e, wire::message* answer) {
+                 [cb = std::move(cb)](session_impl&, std::exception_ptr e, wire::message* answer) {
                    auto* published = expect<wire::published_message>(e, answer);
                    cb(e, published ? std::optional(published->publication) : std::nullopt);
                  });

@@ -10,7 +10,7 @@ using detail::operation_ref;
 
 /// Completes an operation started on a moved-from session.
 template <typename... T>
-operation_ref closed(const std::function<void(std::exception_ptr, T...)>& cb) {
+operation_ref closed(const detail::shared_completion<void(std::exception_ptr, T...)>& cb) {
   cb(detail::make_error(errc::session_closed, "session closed (moved from)"), T{}...);
   return {};
 }
@@ -85,47 +85,49 @@ void session::attach(std::shared_ptr<transport::transport> connected) {
   impl_->attach(std::move(connected));
 }
 
-operation_ref session::do_connect(const impl_ptr& impl, std::function<void(std::exception_ptr)> cb,
+operation_ref session::do_connect(const impl_ptr& impl,
+                                  detail::shared_completion<void(std::exception_ptr)> cb,
                                   transport::transport_options options) {
   return impl ? impl->connect(std::move(options), std::move(cb)) : closed(cb);
 }
 
 operation_ref session::do_join(const impl_ptr& impl,
-                               std::function<void(std::exception_ptr, welcome_info)> cb,
+                               detail::shared_completion<void(std::exception_ptr, welcome_info)> cb,
                                join_options options) {
   return impl ? impl->join(std::move(options), std::move(cb)) : closed(cb);
 }
 
-operation_ref session::do_leave(const impl_ptr& impl, std::function<void(std::exception_ptr)> cb,
+operation_ref session::do_leave(const impl_ptr& impl,
+                                detail::shared_completion<void(std::exception_ptr)> cb,
                                 std::string reason) {
   return impl ? impl->leave(std::move(reason), std::move(cb)) : closed(cb);
 }
 
 operation_ref session::do_publish(
-    const impl_ptr& impl, std::function<void(std::exception_ptr, std::optional<wire::id>)> cb,
+    const impl_ptr& impl,
+    detail::shared_completion<void(std::exception_ptr, std::optional<wire::id>)> cb,
     std::string topic, value args, value kwargs, publish_options options) {
   return impl ? impl->publish(std::move(topic), std::move(args), std::move(kwargs),
                               std::move(options), std::move(cb))
               : closed(cb);
 }
 
-operation_ref session::do_subscribe(const impl_ptr& impl,
-                                    std::function<void(std::exception_ptr, subscription)> cb,
-                                    std::string topic, std::function<void(const event&)> handler,
-                                    subscribe_options options) {
+operation_ref session::do_subscribe(
+    const impl_ptr& impl, detail::shared_completion<void(std::exception_ptr, subscription)> cb,
+    std::string topic, std::function<void(const event&)> handler, subscribe_options options) {
   return impl ? impl->subscribe(std::move(topic), std::move(handler), std::move(options),
                                 std::move(cb))
               : closed(cb);
 }
 
 operation_ref session::do_unsubscribe(const impl_ptr& impl,
-                                      std::function<void(std::exception_ptr)> cb,
+                                      detail::shared_completion<void(std::exception_ptr)> cb,
                                       subscription sub) {
   return impl ? impl->unsubscribe(std::move(sub), std::move(cb)) : closed(cb);
 }
 
 operation_ref session::do_call(const impl_ptr& impl,
-                               std::function<void(std::exception_ptr, call_result)> cb,
+                               detail::shared_completion<void(std::exception_ptr, call_result)> cb,
                                std::string procedure, value args, value kwargs,
                                call_options options) {
   return impl ? impl->call(std::move(procedure), std::move(args), std::move(kwargs),
@@ -133,17 +135,17 @@ operation_ref session::do_call(const impl_ptr& impl,
               : closed(cb);
 }
 
-operation_ref session::do_register(const impl_ptr& impl,
-                                   std::function<void(std::exception_ptr, registration)> cb,
-                                   std::string procedure, invocation_handler handler,
-                                   register_options options) {
+operation_ref session::do_register(
+    const impl_ptr& impl, detail::shared_completion<void(std::exception_ptr, registration)> cb,
+    std::string procedure, invocation_handler handler, register_options options) {
   return impl ? impl->enroll(std::move(procedure), std::move(handler), std::move(options),
                              std::move(cb))
               : closed(cb);
 }
 
 operation_ref session::do_unregister(const impl_ptr& impl,
-                                     std::function<void(std::exception_ptr)> cb, registration reg) {
+                                     detail::shared_completion<void(std::exception_ptr)> cb,
+                                     registration reg) {
   return impl ? impl->unregister(std::move(reg), std::move(cb)) : closed(cb);
 }
 

@@ -63,9 +63,9 @@ std::exception_ptr make_error(errc code, const std::string& what);
 class session_impl : public std::enable_shared_from_this<session_impl> {
  public:
   using executor_type = boost::asio::any_io_executor;
-  using done_handler = std::function<void(std::exception_ptr)>;
+  using done_handler = shared_completion<void(std::exception_ptr)>;
   template <typename T>
-  using result_handler = std::function<void(std::exception_ptr, T)>;
+  using result_handler = shared_completion<void(std::exception_ptr, T)>;
 
   explicit session_impl(executor_type executor)
       : executor_(std::move(executor)), codec_(identity_codec()) {}
@@ -125,7 +125,8 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
  private:
   struct subscription_state {
     std::string topic;
-    std::map<std::uint64_t, std::function<void(const event&)>> handlers;
+    /// Shared: delivery holds the handler it runs, which may unsubscribe itself meanwhile.
+    std::map<std::uint64_t, std::shared_ptr<const std::function<void(const event&)>>> handlers;
   };
   struct registration_state {
     std::string procedure;
@@ -149,8 +150,21 @@ class session_impl : public std::enable_shared_from_this<session_impl> {
   /// A timer that cancels `op` with timed_out after `limit` (null when `limit` is zero).
   std::unique_ptr<boost::asio::steady_timer> deadline_for(operation_ref op,
                                                           std::chrono::milliseconds limit);
-  /// Serializes and sends; `written` gets nullptr or the failure.
-  void send(wire::message m, done_handler written);
+  /// Serializes and sends; `written(std::exception_ptr)` gets nullptr or the failure. A template:
+  /// the transport's callback holds `written` itself, with no callback around it.
+  template <typename Written>
+  void send(wire::message m, Written written) {
+    std::string bytes;
+    if (auto failure = serialize(std::move(m), bytes)) return written(failure);
+    transport_->async_send(std::move(bytes),
+                           [written = std::move(written)](boost::system::error_code ec) mutable {
+                             written(ec ? send_error(ec) : nullptr);
+                           });
+  }
+  /// Serializes `m` into `bytes` for the transport; else the failure (also: no transport).
+  std::exception_ptr serialize(wire::message m, std::string& bytes);
+  /// The failure a send reports for the transport's error `ec`.
+  static std::exception_ptr send_error(boost::system::error_code ec);
   /// Sends request `id` and waits for its answer in the request table, within `deadline`
   /// (zero: the session's timeout).
   operation_ref request(wire::id id, wire::message m, wire::message_type kind,
@@ -227,7 +241,7 @@ Reply* expect(std::exception_ptr& error, wire::message* answer) {
 
 /// A completion for a request whose answer carries nothing (UNSUBSCRIBE, UNREGISTER).
 template <typename Reply>
-request_completion completes(std::function<void(std::exception_ptr)> cb) {
+request_completion completes(shared_completion<void(std::exception_ptr)> cb) {
   return [cb = std::move(cb)](session_impl&, std::exception_ptr e, wire::message* answer) {
     expect<Reply>(e, answer);
     cb(e);
@@ -236,6 +250,10 @@ request_completion completes(std::function<void(std::exception_ptr)> cb) {
 
 /// Options object from the user's extra options (an object, or null for none).
 value options_from(const value& extra);
+/// Empties an array or object whose elements are scalars (or empty), so that destroying it does
+/// not allocate: nlohmann destroys a non-empty container by first moving its elements into a
+/// heap vector (which spares deep nesting a deep recursion).
+void empty_flat(value& v) noexcept;
 /// The string `details[key]`, or `fallback` when absent or not a string.
 std::string string_or(const value& details, const char* key, const std::string& fallback);
 /// True when `details[key]` is the boolean true.

@@ -50,7 +50,8 @@ subscription session_impl::add_subscription(wire::id id, const std::string& topi
   auto& state = subscriptions_[id];
   state.topic = topic;
   const auto slot = next_slot_++;
-  state.handlers.emplace(slot, std::move(handler));
+  state.handlers.emplace(
+      slot, std::make_shared<const std::function<void(const event&)>>(std::move(handler)));
   return subscription{id, slot, topic};
 }
 
@@ -76,8 +77,9 @@ operation_ref session_impl::unsubscribe(subscription sub, done_handler cb) {
 }
 
 void undo(session_impl& s, const subscription& sub) noexcept {
+  // Nothing to report to (an empty completion): fire and forget.
   try {
-    s.unsubscribe(sub, [](std::exception_ptr) {});  // nothing to report to: fire and forget
+    s.unsubscribe(sub, {});
   } catch (...) {  // allocation failure: the router drops it with the session
   }
 }
@@ -108,15 +110,26 @@ void session_impl::on_event(wire::event_message& m) {
   ev.retained = flag(m.details, "retained");
   ev.publisher = disclosed(m.details, "publisher");
   ev.details = std::move(m.details);
-  // Copy: a handler may unsubscribe (and so modify the map) while we iterate.
-  auto handlers = it->second.handlers;
-  for (auto& [slot, handler] : handlers) {
+  // A handler may unsubscribe itself or others, or end the session: each step looks the
+  // subscription up again and takes the next handler by slot. Handlers unsubscribed meanwhile
+  // are not called; those added meanwhile (slots from `end` on) wait for the next event.
+  const auto end = next_slot_;
+  for (std::uint64_t next = 0;;) {
+    it = subscriptions_.find(ev.subscription);
+    if (it == subscriptions_.end()) break;
+    auto entry = it->second.handlers.lower_bound(next);
+    if (entry == it->second.handlers.end() || entry->first >= end) break;
+    next = entry->first + 1;
+    const auto handler = entry->second;  // kept alive while it runs, should it unsubscribe
     try {
-      handler(ev);
+      (*handler)(ev);
     } catch (...) {
       report_event_error(ev.topic, std::current_exception());
     }
   }
+  empty_flat(ev.args);
+  empty_flat(ev.kwargs);
+  empty_flat(ev.details);
 }
 
 void session_impl::report_event_error(const std::string& topic, std::exception_ptr e) {

@@ -41,15 +41,17 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
-
 #include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 namespace wampbox {
@@ -57,27 +59,124 @@ namespace wampbox {
 namespace detail {
 class session_impl;
 struct pending_invocation;
-/// Wraps a (possibly move-only) completion handler into a copyable callback that posts the
-/// completion to the handler's associated executor (never runs it inline: no re-entrancy). The
-/// handler runs at most once, and its cancellation slot is cleared before it runs (Asio's rule
-/// for a completed operation).
-template <typename... Args, typename Handler>
-std::function<void(Args...)> share_handler(Handler&& handler,
-                                           const boost::asio::any_io_executor& fallback) {
-  auto ex = boost::asio::get_associated_executor(handler, fallback);
-  auto shared =
-      std::make_shared<std::optional<std::decay_t<Handler>>>(std::forward<Handler>(handler));
-  return [shared, ex](Args... args) {
-    boost::asio::post(ex, [shared, ... args = std::move(args)]() mutable {
-      if (!shared->has_value()) return;
-      auto h = std::move(**shared);
-      shared->reset();
-      auto slot = boost::asio::get_associated_cancellation_slot(h);
-      if (slot.is_connected()) slot.clear();
-      std::move(h)(std::move(args)...);
-    });
+/// The allocator a completion keeps its handler with: the handler's associated allocator, where
+/// std::allocator (no preference) means Asio's per-thread recycling allocator, as Asio does for
+/// its own operations (so that an operation in steady state does not reach operator new).
+template <typename Handler>
+struct completion_allocator {
+  using type = boost::asio::associated_allocator_t<Handler>;
+  static type get(const Handler& h) { return boost::asio::get_associated_allocator(h); }
+};
+template <typename T>
+constexpr bool is_std_allocator = false;
+template <typename T>
+constexpr bool is_std_allocator<std::allocator<T>> = true;
+template <typename Handler>
+requires is_std_allocator<boost::asio::associated_allocator_t<Handler>>
+struct completion_allocator<Handler> {
+  using type = boost::asio::recycling_allocator<void>;
+  static type get(const Handler&) { return {}; }
+};
+
+/// A (possibly move-only) completion handler, type-erased into one object kept with the
+/// handler's allocator (`completion_allocator`). Copies share it without allocating. The first
+/// call posts the handler to its associated executor (never runs it inline: no re-entrancy);
+/// later calls do nothing. The handler's cancellation slot is cleared before it runs (Asio's rule
+/// for a completed operation). An empty completion (default-constructed) ignores calls.
+template <typename Signature>
+class shared_completion;
+
+template <typename... Args>
+class shared_completion<void(Args...)> {
+ public:
+  shared_completion() = default;
+  /// Takes `handler`; it runs on its associated executor, else on `fallback`.
+  template <typename Handler>
+  shared_completion(Handler&& handler, const boost::asio::any_io_executor& fallback)
+      : op_(op<std::decay_t<Handler>>::make(std::forward<Handler>(handler), fallback)) {}
+  shared_completion(const shared_completion& other) noexcept : op_(other.op_) {
+    if (op_) op_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  shared_completion(shared_completion&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
+  shared_completion& operator=(shared_completion other) noexcept {
+    std::swap(op_, other.op_);
+    return *this;
+  }
+  ~shared_completion() {
+    if (op_ && op_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) op_->destroy(op_);
+  }
+
+  /// False for an empty completion.
+  explicit operator bool() const noexcept { return op_ != nullptr; }
+  /// Posts the handler with `args` (the first call only).
+  void operator()(Args... args) const {
+    // Atomic, as the count: copies are meant for the session's executor, a stray one costs little.
+    if (op_ && !op_->called.exchange(true)) op_->complete(op_, std::move(args)...);
+  }
+
+ private:
+  struct op_base {
+    std::atomic<std::size_t> refs{1};
+    std::atomic<bool> called{false};
+    void (*complete)(op_base*, Args&&...);
+    void (*destroy)(op_base*) noexcept;
   };
-}
+
+  /// The handler and its arguments, as posted.
+  template <typename Handler>
+  struct call {
+    Handler handler;
+    std::tuple<Args...> args;
+    using allocator_type = boost::asio::associated_allocator_t<Handler>;
+    allocator_type get_allocator() const noexcept {
+      return boost::asio::get_associated_allocator(handler);
+    }
+    void operator()() {
+      auto slot = boost::asio::get_associated_cancellation_slot(handler);
+      if (slot.is_connected()) slot.clear();
+      std::apply(std::move(handler), std::move(args));
+    }
+  };
+
+  template <typename Handler>
+  struct op final : op_base {
+    using allocator_type = typename std::allocator_traits<
+        typename completion_allocator<Handler>::type>::template rebind_alloc<op>;
+    Handler handler;  // moved out by the call
+    boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor> executor;
+    allocator_type allocator;
+
+    op(Handler&& h, const boost::asio::any_io_executor& fallback, const allocator_type& a)
+        : op_base{{1}, {false}, &op::complete_op, &op::destroy_op},
+          handler(std::move(h)),
+          executor(boost::asio::get_associated_executor(handler, fallback)),
+          allocator(a) {}
+
+    static op_base* make(Handler&& h, const boost::asio::any_io_executor& fallback) {
+      allocator_type a(completion_allocator<Handler>::get(h));
+      op* p = std::allocator_traits<allocator_type>::allocate(a, 1);
+      try {
+        return ::new (static_cast<void*>(p)) op(std::move(h), fallback, a);
+      } catch (...) {
+        std::allocator_traits<allocator_type>::deallocate(a, p, 1);
+        throw;
+      }
+    }
+    static void complete_op(op_base* base, Args&&... args) {
+      auto* self = static_cast<op*>(base);
+      boost::asio::post(self->executor,
+                        call<Handler>{std::move(self->handler), {std::move(args)...}});
+    }
+    static void destroy_op(op_base* base) noexcept {
+      auto* self = static_cast<op*>(base);
+      allocator_type a(self->allocator);
+      self->~op();
+      std::allocator_traits<allocator_type>::deallocate(a, self, 1);
+    }
+  };
+
+  op_base* op_ = nullptr;
+};
 
 /// Names a pending operation for cancellation.
 struct operation_ref {
@@ -287,10 +386,10 @@ class WAMPBOX_API session {
   struct callback_of;
   template <typename... Args>
   struct callback_of<void(Args...)> {
-    using type = std::function<void(Args...)>;
+    using type = detail::shared_completion<void(Args...)>;
     template <typename Handler>
     static type wrap(Handler&& h, const executor_type& ex) {
-      return detail::share_handler<Args...>(std::forward<Handler>(h), ex);
+      return type(std::forward<Handler>(h), ex);
     }
   };
 
@@ -321,33 +420,32 @@ class WAMPBOX_API session {
   // Each starts an operation on `impl` (null for a moved-from session: then it completes
   // with errc::session_closed) and names it for cancellation.
   static detail::operation_ref do_connect(const impl_ptr& impl,
-                                          std::function<void(std::exception_ptr)> cb,
+                                          detail::shared_completion<void(std::exception_ptr)> cb,
                                           transport::transport_options options);
-  static detail::operation_ref do_join(const impl_ptr& impl,
-                                       std::function<void(std::exception_ptr, welcome_info)> cb,
-                                       join_options options);
+  static detail::operation_ref do_join(
+      const impl_ptr& impl, detail::shared_completion<void(std::exception_ptr, welcome_info)> cb,
+      join_options options);
   static detail::operation_ref do_leave(const impl_ptr& impl,
-                                        std::function<void(std::exception_ptr)> cb,
+                                        detail::shared_completion<void(std::exception_ptr)> cb,
                                         std::string reason);
   static detail::operation_ref do_publish(
-      const impl_ptr& impl, std::function<void(std::exception_ptr, std::optional<wire::id>)> cb,
+      const impl_ptr& impl,
+      detail::shared_completion<void(std::exception_ptr, std::optional<wire::id>)> cb,
       std::string topic, value args, value kwargs, publish_options options);
   static detail::operation_ref do_subscribe(
-      const impl_ptr& impl, std::function<void(std::exception_ptr, subscription)> cb,
+      const impl_ptr& impl, detail::shared_completion<void(std::exception_ptr, subscription)> cb,
       std::string topic, std::function<void(const event&)> handler, subscribe_options options);
-  static detail::operation_ref do_unsubscribe(const impl_ptr& impl,
-                                              std::function<void(std::exception_ptr)> cb,
-                                              subscription sub);
-  static detail::operation_ref do_call(const impl_ptr& impl,
-                                       std::function<void(std::exception_ptr, call_result)> cb,
-                                       std::string procedure, value args, value kwargs,
-                                       call_options options);
-  static detail::operation_ref do_register(const impl_ptr& impl,
-                                           std::function<void(std::exception_ptr, registration)> cb,
-                                           std::string procedure, invocation_handler handler,
-                                           register_options options);
+  static detail::operation_ref do_unsubscribe(
+      const impl_ptr& impl, detail::shared_completion<void(std::exception_ptr)> cb,
+      subscription sub);
+  static detail::operation_ref do_call(
+      const impl_ptr& impl, detail::shared_completion<void(std::exception_ptr, call_result)> cb,
+      std::string procedure, value args, value kwargs, call_options options);
+  static detail::operation_ref do_register(
+      const impl_ptr& impl, detail::shared_completion<void(std::exception_ptr, registration)> cb,
+      std::string procedure, invocation_handler handler, register_options options);
   static detail::operation_ref do_unregister(const impl_ptr& impl,
-                                             std::function<void(std::exception_ptr)> cb,
+                                             detail::shared_completion<void(std::exception_ptr)> cb,
                                              registration reg);
 
   executor_type executor_;  // kept by a moved-from session, to complete its operations

@@ -336,3 +336,55 @@ TEST_CASE("a bare binary payload without enc_algo arrives as binary, with or wit
     CHECK(invoked == binary);
   }
 }
+
+TEST_CASE("a handler may unsubscribe itself and others of the same topic during delivery") {
+  fixture f;
+  f.join();
+  std::vector<std::string> calls;
+  subscription first, third;
+  bool unsubscribed = false;
+  first = f.subscribe("com.example.t", [&](const event&) {
+    calls.push_back("first");
+    // Both leave the local handler list at once; the second handler keeps the subscription.
+    f.s.async_unsubscribe(first, [](std::exception_ptr e) { CHECK_FALSE(e); });
+    f.s.async_unsubscribe(third, [&](std::exception_ptr e) { unsubscribed = !e; });
+  });
+  const auto second =
+      f.subscribe("com.example.t", [&](const event&) { calls.push_back("second"); });
+  third = f.subscribe("com.example.t", [&](const event&) { calls.push_back("third"); });
+  REQUIRE(first.slot < second.slot);
+  REQUIRE(second.slot < third.slot);
+  const auto sent = f.router->sent.size();
+  auto deliver = [&](wire::id publication) {
+    f.router->push(value::array({36, 55, publication, value::object(), value::array({1})}));
+    f.settle();
+  };
+  deliver(1);
+  // The third handler was unsubscribed before its turn: it is not called.
+  CHECK(calls == std::vector<std::string>{"first", "second"});
+  CHECK(unsubscribed);
+  CHECK(f.router->sent.size() == sent);  // no UNSUBSCRIBE: the second handler remains
+  deliver(2);
+  CHECK(calls == std::vector<std::string>{"first", "second", "second"});
+
+  // Unsubscribing the last handler sends UNSUBSCRIBE; later EVENTs reach nobody.
+  f.s.async_unsubscribe(second, [](std::exception_ptr) {});
+  f.settle();
+  CHECK(f.last()[0] == 34);
+  deliver(3);
+  CHECK(calls.size() == 3);
+  CHECK_FALSE(f.disconnected);
+}
+
+TEST_CASE("a handler may end the session during delivery; the handlers after it are not called") {
+  fixture f;
+  f.join();
+  int later = 0;
+  f.subscribe("com.example.t", [&](const event&) { f.held.reset(); });
+  f.subscribe("com.example.t", [&](const event&) { ++later; });
+  f.router->push(value::array({36, 55, 1, value::object(), value::array({1})}));
+  f.settle();
+  CHECK(later == 0);
+  CHECK(f.disconnected);
+  CHECK(f.router->closed);
+}
