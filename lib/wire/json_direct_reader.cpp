@@ -36,19 +36,9 @@ class direct_reader {
     skip_space();
     if (p_ == end_ || *p_ != '[') return std::nullopt;
     ++p_;
-    skip_space();
     std::size_t count = 0;
-    if (p_ != end_ && *p_ == ']') {
-      ++p_;
-    } else {
-      while (true) {
-        if (count == items.size() || !read(items[count++], 1)) return std::nullopt;
-        skip_space();
-        if (p_ == end_) return std::nullopt;
-        if (*p_++ == ']') break;
-        if (p_[-1] != ',') return std::nullopt;
-      }
-    }
+    if (!read_list(']', [&] { return count < items.size() && read(items[count++], 1); }))
+      return std::nullopt;
     if (!at_end()) return std::nullopt;
     return count;
   }
@@ -88,23 +78,30 @@ class direct_reader {
     }
   }
 
+  /// The rest of a list (an array's elements or an object's members) after its opening
+  /// bracket, up to `close`: `read_one` reads each item, false when it cannot.
+  template <typename ReadOne>
+  bool read_list(char close, ReadOne read_one) {
+    skip_space();
+    if (p_ != end_ && *p_ == close) {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      if (!read_one()) return false;
+      skip_space();
+      if (p_ == end_) return false;
+      if (*p_++ == close) return true;
+      if (p_[-1] != ',') return false;
+    }
+  }
+
   bool read_array(value& out, int depth) {
     if (++depth > max_nesting) return false;
     ++p_;
     out = value::array();
     auto& items = out.get_ref<value::array_t&>();
-    skip_space();
-    if (p_ != end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    while (true) {
-      if (!read(items.emplace_back(), depth)) return false;
-      skip_space();
-      if (p_ == end_) return false;
-      if (*p_++ == ']') return true;
-      if (p_[-1] != ',') return false;
-    }
+    return read_list(']', [&] { return read(items.emplace_back(), depth); });
   }
 
   bool read_object(value& out, int depth) {
@@ -112,13 +109,8 @@ class direct_reader {
     ++p_;
     out = value::object();
     auto& fields = out.get_ref<value::object_t&>();
-    skip_space();
-    if (p_ != end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
     std::string key;
-    while (true) {
+    return read_list('}', [&] {
       skip_space();
       if (p_ == end_ || *p_ != '"') return false;
       ++p_;
@@ -129,11 +121,8 @@ class direct_reader {
       value member;
       if (!read(member, depth)) return false;
       fields.insert_or_assign(key, std::move(member));  // the last of duplicate keys wins
-      skip_space();
-      if (p_ == end_) return false;
-      if (*p_++ == '}') return true;
-      if (p_[-1] != ',') return false;
-    }
+      return true;
+    });
   }
 
   /// A string, or Autobahn's binary: "\u0000" followed by standard Base64.
