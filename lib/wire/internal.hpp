@@ -131,6 +131,10 @@ inline constexpr std::size_t direct_json_limit = std::size_t{1} << 20;
 /// invalid: then the full reader must read it, and gives the same value or the error.
 std::optional<value> read_json_direct(std::string_view text);
 
+/// Reads JSON as read_json does, but without trying the direct reader first: for text it has
+/// already declined. Throws protocol_error (errc::malformed_message).
+value read_json_full(std::string_view text);
+
 /// Reads, as read_json_direct, a text whose value is an array of at most `items.size()` elements
 /// into `items`: their number, or nullopt when the text is anything else or outside the subset
 /// (then read_json must read it).

@@ -1,9 +1,11 @@
-// read_json: simdjson's DOM parser validates the text (UTF-8, grammar, nesting), one walk over
-// its tape charges the memory budget and checks binary strings, a second builds the value
-// (parsed_json, json_view.hpp: only the parts asked for). Whatever simdjson refuses is handed to
-// the reference reader (nlohmann's parser, reader.cpp), so acceptance, values and error reasons
-// stay what they were: simdjson refuses a few inputs nlohmann accepts (integers beyond 64 bits,
-// which nlohmann reads as doubles; a leading UTF-8 BOM) and accepts nothing that nlohmann refuses.
+// read_json: the direct reader (json_direct_reader.cpp) reads the common subset in one pass; the
+// rest goes the full way (read_json_full). There, simdjson's DOM parser validates the text (UTF-8,
+// grammar, nesting), one walk over its tape charges the memory budget and checks binary strings, a
+// second builds the value (parsed_json, json_view.hpp: only the parts asked for). Whatever simdjson
+// refuses is handed to the reference reader (nlohmann's parser, reader.cpp), so acceptance, values
+// and error reasons stay what they were: simdjson refuses a few inputs nlohmann accepts (integers
+// beyond 64 bits, which nlohmann reads as doubles; a leading UTF-8 BOM) and accepts nothing that
+// nlohmann refuses.
 #include "json_view.hpp"  // first: it checks WAMPBOX_SIMDJSON and includes simdjson.h
 
 #include <sodium.h>
@@ -221,15 +223,21 @@ value parse_padded(std::string_view text, bool wipe) {
 
 }  // namespace
 
-value read_json(std::string_view text) {
-  return detail::malformed_on_bad_alloc([&] {
-    if (auto direct = detail::read_json_direct(text)) return std::move(*direct);
+value detail::read_json_full(std::string_view text) {
+  return malformed_on_bad_alloc([&] {
     std::vector<char> large_copy;
     std::vector<char>& copy =
         text.size() <= reused_parser_limit ? this_thread_reader().copy : large_copy;
     if (copy.size() < text.size() + json_padding) copy.resize(text.size() + json_padding);
     std::memcpy(copy.data(), text.data(), text.size());
     return parse_padded(std::string_view(copy.data(), text.size()), false);
+  });
+}
+
+value read_json(std::string_view text) {
+  return detail::malformed_on_bad_alloc([&] {
+    if (auto direct = detail::read_json_direct(text)) return std::move(*direct);
+    return detail::read_json_full(text);
   });
 }
 
@@ -269,12 +277,14 @@ json_view parsed_json::root() noexcept {
 
 }  // namespace detail
 
-#else  // without simdjson: the reference reader reads all JSON
+#else  // without simdjson: the reference reader reads what the direct reader declines
+
+value detail::read_json_full(std::string_view text) { return read_json_reference(text); }
 
 value read_json(std::string_view text) {
   return detail::malformed_on_bad_alloc([&] {
     if (auto direct = detail::read_json_direct(text)) return std::move(*direct);
-    return detail::read_json_reference(text);
+    return detail::read_json_full(text);
   });
 }
 

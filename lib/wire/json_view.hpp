@@ -24,9 +24,9 @@ namespace wampbox::wire::detail {
 struct json_parser;
 
 /// One JSON value inside a `parsed_json`: simdjson's DOM element, or the reference reader's value
-/// for text simdjson refuses (or for all text, in a build without simdjson). Its types are those
-/// `read_json` gives: a string that begins with U+0000 is binary (Autobahn), never a string. Valid
-/// while its `parsed_json` lives.
+/// for text simdjson refuses (in a build without simdjson, read_json's value for all text). Its
+/// types are those `read_json` gives: a string that begins with U+0000 is binary (Autobahn), never
+/// a string. Valid while its `parsed_json` lives.
 class json_view {
  public:
 #if WAMPBOX_SIMDJSON

@@ -70,12 +70,15 @@ std::string serialize_message(serializer_kind s, message&& m) {
 
 message parse_message(serializer_kind s, std::string_view bytes) {
   try {
-    if (s != serializer_kind::cbor) {
-      // The fields straight from the bytes, without the array value around them.
-      std::array<value, detail::max_message_fields> fields;
-      const auto n = s == serializer_kind::msgpack ? detail::read_msgpack_items(bytes, fields)
-                                                   : detail::read_json_direct_items(bytes, fields);
-      if (n) return detail::message_from_fields(std::span(fields.data(), *n));
+    // The fields straight from the bytes, without the array value around them.
+    std::array<value, detail::max_message_fields> fields;
+    if (s == serializer_kind::msgpack) {
+      if (const auto n = detail::read_msgpack_items(bytes, fields))
+        return detail::message_from_fields(std::span(fields.data(), *n));
+    } else if (s == serializer_kind::json) {
+      if (const auto n = detail::read_json_direct_items(bytes, fields))
+        return detail::message_from_fields(std::span(fields.data(), *n));
+      return from_array(detail::read_json_full(bytes));  // the direct reader declined it once
     }
     return from_array(deserialize(s, bytes));
   } catch (const protocol_error&) {
