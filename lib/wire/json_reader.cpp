@@ -390,13 +390,6 @@ void json_view::find_members(const std::string_view* keys, std::optional<json_vi
       });
 }
 
-value json_view::to_value() const {
-  return malformed_on_bad_alloc([&] {
-    return visit(
-        at_, [](const auto& e) { return build(e); }, [](const value& v) { return v; });
-  });
-}
-
 value json_view::take_value() const {
   return malformed_on_bad_alloc([&] {
     return visit(

@@ -53,11 +53,9 @@ class json_view {
     find_members(keys, found.data(), N);
     return found;
   }
-  /// The value `read_json` gives for this part of the text. Throws protocol_error
-  /// (errc::malformed_message) when memory runs out.
-  value to_value() const;
-  /// As to_value(), but moves the value out where the reference reader read the text into values
-  /// (then this part of the `parsed_json` is left null) rather than copying it.
+  /// The value `read_json` gives for this part of the text: built from simdjson's DOM, or moved
+  /// out where the text was read into values (then this part of the `parsed_json` is left
+  /// null). Throws protocol_error (errc::malformed_message) when memory runs out.
   value take_value() const;
 
  private:
