@@ -1,7 +1,8 @@
 // cryptobox_bench: what end-to-end encryption costs per message, against the libsodium limit.
 //
 // For application payloads of 64 B, 1 KiB and 16 KiB (one string argument of that size):
-//   seal limit  randombytes nonce + crypto_box_easy_afternm over the same inner plaintext bytes
+//   seal limit  randombytes nonce + crypto_box_easy_afternm over the inner plaintext bytes that
+//               the codec encrypts (opened from a PUBLISH it made: binding included)
 //   open limit  crypto_box_open_easy_afternm of that box
 //   encode      args -> [codec.encode] -> serialize PUBLISH   (plaintext and encrypted), shown
 //               as a share of the seal limit
@@ -12,6 +13,9 @@
 // for the JSON and MessagePack serializers. Each cell runs for a fixed time (0.3 s by default, or
 // the first argument in seconds); a second argument runs only that payload size, a third only the
 // rows whose name contains it (both for profiling, e.g. `cryptobox_bench 3 1024 "msgpack parse"`).
+// A fourth argument N runs each chosen row exactly N times and no limit, for instruction counts
+// that a shared machine's load does not blur: `perf stat -e instructions` (or valgrind
+// --tool=callgrind) at two values of N, difference divided by the difference of N.
 // The encrypted rows use the codec's defaults (wbx binding and replay protection on).
 #include <wampbox/codec/cryptobox_codec.hpp>
 #include <wampbox/wire/serializer.hpp>
@@ -41,8 +45,9 @@ const std::string topic = "com.example.topic";
 constexpr std::size_t event_pool = 64;
 
 double seconds_per_cell = 0.3;
-const char* only_rows = "";  // run only the rows whose name contains this
-volatile std::size_t sink;   // keeps results observable so nothing is optimised away
+const char* only_rows = "";   // run only the rows whose name contains this
+std::size_t fixed_count = 0;  // when not 0: run each row this many times, and no limit
+volatile std::size_t sink;    // keeps results observable so nothing is optimised away
 
 /// Operations done and seconds taken.
 struct tally {
@@ -99,6 +104,11 @@ std::vector<std::pair<std::string, double>> goal_rows;
 void measure_row(const std::string& name, const std::function<void()>& op,
                  const std::function<void()>& limit, const char* limit_name, std::size_t size) {
   if (name.find(only_rows) == std::string::npos) return;
+  if (fixed_count != 0) {
+    for (std::size_t i = 0; i < fixed_count; ++i) op();
+    std::printf("  %-34s ran %zu times\n", name.c_str(), fixed_count);
+    return;
+  }
   const auto [per_second, limit_per_second] = paired_rates(op, limit);
   const double share = 100.0 * per_second / limit_per_second;
   std::printf("  %-34s %10.0f msg/s  %6.1f%% of %s (%.0f/s beside it)\n", name.c_str(), per_second,
@@ -127,6 +137,7 @@ int main(int argc, char** argv) {
   if (argc > 1) seconds_per_cell = std::atof(argv[1]);
   const std::size_t only_size = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 0;
   if (argc > 3) only_rows = argv[3];
+  if (argc > 4) fixed_count = std::strtoul(argv[4], nullptr, 10);
   if (sodium_init() < 0) return 1;
   std::printf(
       "cryptobox_bench: %.2f s per cell; rows are messages per second, and their share of the\n"
@@ -147,12 +158,23 @@ int main(int argc, char** argv) {
     const value args = value::array({std::string(size, 'x')});
     cryptobox_codec originator(ring_for(key_role::originator));
 
-    // The inner plaintext the codec encrypts (Autobahn form), for the libsodium limit.
-    std::string inner = R"({"uri":")" + topic + R"(","args":)";
-    wire::write_json(args, inner);
-    inner += R"(,"kwargs":null})";
+    // The inner plaintext the codec encrypts (Autobahn's members and wampbox's wbx binding),
+    // opened from one PUBLISH it made: the limits seal and open boxes of exactly its size.
     const key k = key::from_spec({originator_priv, {}, {}, responder_pub});
     const unsigned char* kk = k.shared_key(key_role::originator);
+    std::string inner;
+    {
+      wire::payload data{args, nullptr, std::nullopt};
+      value options = value::object();
+      call_context ctx;
+      originator.encode(payload_kind::publish, topic, options, data, ctx);
+      const bytes& sealed = *data.opaque;
+      inner.resize(sealed.size() - 24 - 16);
+      if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(inner.data()),
+                                       sealed.data() + 24, sealed.size() - 24, sealed.data(),
+                                       kk) != 0)
+        return 1;
+    }
     std::vector<unsigned char> box(24 + 16 + inner.size());
     std::vector<unsigned char> opened(inner.size());
 
@@ -168,9 +190,14 @@ int main(int argc, char** argv) {
       sink = static_cast<std::size_t>(crypto_box_open_easy_afternm(
           opened.data(), box.data() + 24, box.size() - 24, box.data(), kk));
     };
-    const auto [open_per_second, seal_per_second] = paired_rates(open, seal);
-    std::printf("  %-34s %10.0f msg/s  (the seal limit)\n", "libsodium seal", seal_per_second);
-    std::printf("  %-34s %10.0f msg/s  (the open limit)\n", "libsodium open", open_per_second);
+    if (fixed_count != 0) {  // the limits as rows of their own, for their instruction counts
+      measure_row("libsodium seal", seal, seal, "seal", size);
+      measure_row("libsodium open", open, open, "open", size);
+    } else {
+      const auto [open_per_second, seal_per_second] = paired_rates(open, seal);
+      std::printf("  %-34s %10.0f msg/s  (the seal limit)\n", "libsodium seal", seal_per_second);
+      std::printf("  %-34s %10.0f msg/s  (the open limit)\n", "libsodium open", open_per_second);
+    }
 
     overhead o{size, 0, 0};
     for (serializer_kind s : {serializer_kind::json, serializer_kind::msgpack}) {

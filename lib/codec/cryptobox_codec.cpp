@@ -1,5 +1,6 @@
 #include <wampbox/codec/cryptobox_codec.hpp>
 
+#include "../wire/json_direct_reader.hpp"
 #include "../wire/json_view.hpp"
 #include "sodium_util.hpp"
 
@@ -91,6 +92,135 @@ void register_fork_handler() {
       throw std::runtime_error("pthread_atfork failed");
     }
   });
+}
+
+/// A member of the decrypted inner object that may be there with a wrong type.
+template <typename T>
+struct inner_member {
+  bool present = false;
+  std::optional<T> value;  // nullopt when present with another type
+};
+
+/// What decode checks in the decrypted inner object, as either reader found it (the direct
+/// reader, or simdjson's DOM for what the direct reader declines). The strings lie in the
+/// plaintext or the DOM.
+struct inner_fields {
+  bool is_object = false;
+  std::optional<std::string_view> uri;  // nullopt: absent, or not a string
+  bool args_valid = true;               // absent, null or a list
+  bool kwargs_valid = true;             // absent, null or a dict
+  bool has_wbx = false;
+  bool wbx_is_object = false;
+  std::optional<std::string_view> t;  // wbx.t; nullopt: absent, or not a string
+  inner_member<std::string_view> cid;
+  inner_member<std::int64_t> ts;
+};
+
+/// Reads the inner object `text` with the direct reader: the checked members in place, the
+/// arguments into `args` and `kwargs`. False when the text is outside the reader's subset or
+/// not of the usual shape (a member of another type, a duplicate key): then the DOM path reads
+/// it and gives the same result, or the precise refusal.
+bool read_inner_direct(std::string_view text, inner_fields& f, value& args, value& kwargs) {
+  if (text.size() > wire::detail::direct_json_limit) return false;
+  wire::detail::direct_json_reader reader(text);
+  // A duplicate key, which read_json resolves to the last one, is left to the DOM path.
+  auto first = [](bool& present) { return !std::exchange(present, true); };
+  bool has_uri = false, has_args = false, has_kwargs = false;
+  auto read_string = [&](std::optional<std::string_view>& out) {
+    return reader.read_plain_string(out.emplace());
+  };
+  auto skip = [&] {  // a member decode does not use: read, then wiped and dropped
+    value ignored;
+    const bool read = reader.read_value(ignored);
+    detail::wipe(ignored);
+    return read;
+  };
+  auto read_wbx = [&](std::string_view key) {
+    if (key == "t") return !f.t && read_string(f.t);
+    if (key == "cid") return first(f.cid.present) && read_string(f.cid.value);
+    if (key == "ts") {
+      value ts;
+      if (!first(f.ts.present) || !reader.read_value(ts) || !ts.is_number_integer()) return false;
+      f.ts.value = ts.get<std::int64_t>();
+      return true;
+    }
+    return skip();
+  };
+  const bool read = reader.read_members([&](std::string_view key) {
+    if (key == "uri") return first(has_uri) && read_string(f.uri);
+    if (key == "args") return first(has_args) && reader.read_value(args);
+    if (key == "kwargs") return first(has_kwargs) && reader.read_value(kwargs);
+    if (key == "wbx") return first(f.has_wbx) && reader.read_members(read_wbx);
+    return skip();
+  });
+  if (!read || !reader.at_end()) return false;
+  f.is_object = true;
+  f.wbx_is_object = f.has_wbx;
+  f.args_valid = args.is_null() || args.is_array();
+  f.kwargs_valid = kwargs.is_null() || kwargs.is_object();
+  return true;
+}
+
+/// The members of the inner object `inner` that decode checks, into `f`; the arguments' views.
+std::pair<std::optional<wire::detail::json_view>, std::optional<wire::detail::json_view>>
+read_inner_dom(wire::detail::json_view inner, inner_fields& f) {
+  f.is_object = inner.is_object();
+  const auto [uri, args, kwargs, wbx] = inner.members({"uri", "args", "kwargs", "wbx"});
+  if (uri && uri->is_string()) f.uri = uri->get_string();
+  f.args_valid = !args || args->is_null() || args->is_array();
+  f.kwargs_valid = !kwargs || kwargs->is_null() || kwargs->is_object();
+  f.has_wbx = wbx.has_value();
+  f.wbx_is_object = wbx && wbx->is_object();
+  if (f.wbx_is_object) {
+    const auto [t, cid, ts] = wbx->members({"t", "cid", "ts"});
+    if (t && t->is_string()) f.t = t->get_string();
+    f.cid.present = cid.has_value();
+    if (cid && cid->is_string()) f.cid.value = cid->get_string();
+    f.ts.present = ts.has_value();
+    if (ts && ts->is_number_integer()) f.ts.value = ts->get_int64();
+  }
+  return {args, kwargs};
+}
+
+/// Checks the decrypted inner object's members, found as `f`, for a payload of kind `kind` on
+/// `uri`, at `now` (ms since the epoch): the call id an INVOCATION binds its answer to. Throws
+/// payload_error.
+std::string check_inner(payload_kind kind, std::string_view uri, const inner_fields& f,
+                        const call_context& call, const cryptobox_options& options,
+                        std::int64_t now) {
+  if (!f.is_object) refuse(errc::invalid_payload, "decrypted payload is not a JSON object");
+  if (!f.uri) refuse(errc::invalid_payload, "decrypted payload has no \"uri\" string");
+  if (*f.uri != uri) {
+    refuse(errc::uri_mismatch,
+           "encrypted payload was made for another URI than '" + std::string(uri) + "'");
+  }
+  if (!f.args_valid) refuse(errc::invalid_payload, "decrypted \"args\" is neither a list nor null");
+  if (!f.kwargs_valid)
+    refuse(errc::invalid_payload, "decrypted \"kwargs\" is neither a dict nor null");
+  if (!f.has_wbx) {
+    if (options.require_binding)
+      refuse(errc::binding_mismatch, "encrypted payload carries no wbx binding (not from wampbox)");
+    return {};
+  }
+  if (!f.wbx_is_object) refuse(errc::invalid_payload, "decrypted \"wbx\" is not an object");
+  if (f.t != wire_type(kind)) {
+    refuse(errc::binding_mismatch, std::string("encrypted payload is not a ") + wire_type(kind) +
+                                       " payload (reflected or re-routed)");
+  }
+  if (f.cid.present && (!f.cid.value || !valid_call_id(*f.cid.value)))
+    refuse(errc::invalid_payload, "decrypted \"wbx.cid\" is not a call id");
+  if ((kind == payload_kind::result || kind == payload_kind::result_error) &&
+      !call.binding.empty() && f.cid.value != call.binding) {
+    refuse(errc::binding_mismatch, "encrypted answer belongs to another call");
+  }
+  if (f.ts.present) {
+    if (!f.ts.value) refuse(errc::invalid_payload, "decrypted \"wbx.ts\" is not an integer");
+    const std::int64_t window = options.replay_window.count();
+    if (options.replay_protection && (*f.ts.value < now - window || *f.ts.value > now + window))
+      refuse(errc::replayed_payload, "encrypted payload timestamp is outside the replay window");
+  }
+  return kind == payload_kind::invocation && f.cid.value ? std::string(*f.cid.value)
+                                                         : std::string();
 }
 
 /// Wipes the reused plaintext buffer when a scope ends, however it ends.
@@ -296,69 +426,35 @@ void cryptobox_codec::decode(payload_kind kind, std::string_view uri, const valu
       refuse(errc::decryption_failed, "payload for '" + std::string(uri) +
                                           "' does not authenticate (tampered, or wrong key)");
     }
-    // Read in place: only the arguments become values; the rest is checked where it lies.
-    std::optional<wire::detail::parsed_json> parsed;
-    try {
-      parsed.emplace(std::string_view(plain_.data(), plain_size));
-    } catch (const protocol_error& e) {
-      refuse_unreadable(e);
-    }
-    const wire::detail::json_view inner = parsed->root();
-
-    if (!inner.is_object()) refuse(errc::invalid_payload, "decrypted payload is not a JSON object");
-    const auto [inner_uri, inner_args, inner_kwargs, wbx] =
-        inner.members({"uri", "args", "kwargs", "wbx"});
-    if (!inner_uri || !inner_uri->is_string()) {
-      refuse(errc::invalid_payload, "decrypted payload has no \"uri\" string");
-    }
-    if (inner_uri->get_string() != uri) {
-      refuse(errc::uri_mismatch,
-             "encrypted payload was made for another URI than '" + std::string(uri) + "'");
-    }
-    if (inner_args && !inner_args->is_null() && !inner_args->is_array()) {
-      refuse(errc::invalid_payload, "decrypted \"args\" is neither a list nor null");
-    }
-    if (inner_kwargs && !inner_kwargs->is_null() && !inner_kwargs->is_object()) {
-      refuse(errc::invalid_payload, "decrypted \"kwargs\" is neither a dict nor null");
-    }
-
-    const std::int64_t now = now_ms();
-    if (!wbx) {
-      if (options_.require_binding) {
-        refuse(errc::binding_mismatch,
-               "encrypted payload carries no wbx binding (not from wampbox)");
+    const std::string_view text(plain_.data(), plain_size);
+    inner_fields f;
+    if (read_inner_direct(text, f, args, kwargs)) {
+      try {
+        call_id = check_inner(kind, uri, f, call, options_, now_ms());
+      } catch (...) {
+        detail::wipe(args);
+        detail::wipe(kwargs);
+        throw;
       }
     } else {
-      if (!wbx->is_object()) refuse(errc::invalid_payload, "decrypted \"wbx\" is not an object");
-      const auto [t, cid, ts] = wbx->members({"t", "cid", "ts"});
-      if (!t || !t->is_string() || t->get_string() != wire_type(kind)) {
-        refuse(errc::binding_mismatch, std::string("encrypted payload is not a ") +
-                                           wire_type(kind) + " payload (reflected or re-routed)");
+      detail::wipe(args);
+      detail::wipe(kwargs);
+      // Read in place: only the arguments become values; the rest is checked where it lies.
+      std::optional<wire::detail::parsed_json> parsed;
+      try {
+        parsed.emplace(text);
+      } catch (const protocol_error& e) {
+        refuse_unreadable(e);
       }
-      if (cid && (!cid->is_string() || !valid_call_id(cid->get_string()))) {
-        refuse(errc::invalid_payload, "decrypted \"wbx.cid\" is not a call id");
+      f = inner_fields{};
+      const auto [inner_args, inner_kwargs] = read_inner_dom(parsed->root(), f);
+      call_id = check_inner(kind, uri, f, call, options_, now_ms());
+      try {
+        args = inner_args ? inner_args->take_value() : value();
+        kwargs = inner_kwargs ? inner_kwargs->take_value() : value();
+      } catch (const protocol_error& e) {
+        refuse_unreadable(e);
       }
-      if (kind == payload_kind::invocation && cid) call_id = cid->get_string();
-      if ((kind == payload_kind::result || kind == payload_kind::result_error) &&
-          !call.binding.empty() && (!cid || cid->get_string() != call.binding)) {
-        refuse(errc::binding_mismatch, "encrypted answer belongs to another call");
-      }
-      if (ts) {
-        if (!ts->is_number_integer())
-          refuse(errc::invalid_payload, "decrypted \"wbx.ts\" is not an integer");
-        const std::int64_t window = options_.replay_window.count();
-        const std::int64_t sent = ts->get_int64();
-        if (options_.replay_protection && (sent < now - window || sent > now + window)) {
-          refuse(errc::replayed_payload,
-                 "encrypted payload timestamp is outside the replay window");
-        }
-      }
-    }
-    try {
-      if (inner_args) args = inner_args->take_value();
-      if (inner_kwargs) kwargs = inner_kwargs->take_value();
-    } catch (const protocol_error& e) {
-      refuse_unreadable(e);
     }
   }
 

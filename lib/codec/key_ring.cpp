@@ -35,6 +35,17 @@ std::string to_base64(const unsigned char* data, std::size_t size) {
 
 void wipe(std::string& s) noexcept { sodium_memzero(s.data(), s.size()); }
 
+void wipe(value& v) noexcept {
+  if (v.is_string()) {
+    wipe(v.get_ref<std::string&>());
+  } else if (v.is_binary()) {
+    auto& b = v.get_binary();
+    sodium_memzero(b.data(), b.size());
+  } else if (v.is_structured()) {
+    for (auto& item : v) wipe(item);  // an object's keys are not wiped: std::map keeps them const
+  }
+}
+
 }  // namespace detail
 
 namespace {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <wampbox/wire/value.hpp>
 
 namespace wampbox::codec::detail {
 
@@ -19,5 +20,8 @@ bool from_base64_exact(std::string_view b64, unsigned char* out, std::size_t siz
 
 /// Wipes a string's bytes (secrets that passed through std::string).
 void wipe(std::string& s) noexcept;
+
+/// Wipes the strings and binaries in a value (decrypted data the codec drops).
+void wipe(value& v) noexcept;
 
 }  // namespace wampbox::codec::detail

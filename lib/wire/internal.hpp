@@ -2,6 +2,7 @@
 // the readers behind deserialize.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -140,32 +141,58 @@ value read_json_full(std::string_view text);
 /// (then read_json must read it).
 std::optional<std::size_t> read_json_direct_items(std::string_view text, std::span<value> items);
 
-/// True when any of the 8 bytes of `w` needs attention inside a JSON string: '"', '\\', a
-/// control character (below 0x20) or a byte of a multi-byte UTF-8 sequence (SWAR: a byte-wise
-/// "less than" / "equals" test on the whole word at once).
-constexpr bool json_string_needs_attention(std::uint64_t w) noexcept {
+/// The bytes of `w` (8 bytes as they lie in memory) that need attention inside a JSON string:
+/// '"', '\\', a control character (below 0x20) or a byte of a multi-byte UTF-8 sequence. The high
+/// bit of each such byte is set; above the first one, others may be set too (SWAR: a byte-wise
+/// "less than" / "equals" test on the whole word at once, whose borrows run upwards only).
+constexpr std::uint64_t json_attention_bits(std::uint64_t w) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
   auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
   const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs)) !=
-         0;
+  return below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & highs);
 }
 
-/// Skips, from `p`, whole runs of 8 bytes that need no attention inside a JSON string: returns
-/// the start of the first run that does, or of the last run shorter than 8 bytes.
+/// Index (0..7) in memory order of the first byte `bits` (json_attention_bits, not 0) marks.
+constexpr std::size_t first_marked_byte(std::uint64_t bits) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    return static_cast<std::size_t>(std::countr_zero(bits)) / 8;
+  } else {
+    return static_cast<std::size_t>(std::countl_zero(bits)) / 8;
+  }
+}
+
+/// Skips, from `p`, the bytes that need no attention inside a JSON string (see
+/// json_attention_bits): returns the first byte that does, or — when none does — the start of
+/// the last 7 or fewer bytes before `end`.
 inline const char* skip_plain_json(const char* p, const char* end) noexcept {
-  while (end - p >= 32) {  // 32 at a time first: fewer branches on long strings
-    std::uint64_t w[4];
-    std::memcpy(w, p, sizeof w);
-    if (json_string_needs_attention(w[0]) || json_string_needs_attention(w[1]) ||
-        json_string_needs_attention(w[2]) || json_string_needs_attention(w[3]))
-      break;
+  // 32 bytes at a time with the compiler's portable vectors (SSE2 on x86-64, NEON on arm64): two
+  // vectors of 16 are tested together, fewer branches and reductions on long strings.
+  using bytes16 = signed char __attribute__((vector_size(16)));
+  auto marked = [](const char* at) {
+    bytes16 v;
+    std::memcpy(&v, at, sizeof v);
+    // As signed bytes, those of 0x80 and above are negative: one "< 0x20" finds them and the
+    // control characters.
+    return (v == '"') | (v == '\\') | (v < 0x20);
+  };
+  while (end - p >= 32) {
+    const auto low = marked(p), high = marked(p + 16);
+    std::uint64_t words[4];
+    const auto either = low | high;
+    std::memcpy(words, &either, 16);
+    if ((words[0] | words[1]) != 0) {
+      std::memcpy(words, &low, 16);
+      std::memcpy(words + 2, &high, 16);
+      for (int i = 0;; ++i)
+        if (words[i] != 0) return p + 8 * i + first_marked_byte(words[i]);
+    }
     p += 32;
   }
   while (end - p >= 8) {
     std::uint64_t word;
     std::memcpy(&word, p, 8);
-    if (json_string_needs_attention(word)) break;
+    if (const std::uint64_t bits = json_attention_bits(word); bits != 0)
+      return p + first_marked_byte(bits);
     p += 8;
   }
   return p;

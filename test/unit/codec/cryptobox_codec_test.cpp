@@ -749,6 +749,21 @@ TEST_SUITE("codec.cryptobox.attacks") {
     CHECK(decode("\xEF\xBB\xBF"
                  R"({"uri":"com.example.other","args":[5]})")
               .first == errc::uri_mismatch);
+    // The direct reader takes the usual shape and skips members it does not use; what it leaves
+    // to the DOM (an escaped URI, a duplicate wbx, wbx members of other types) gives the same.
+    CHECK(decode(R"({"x":[{"y":null}],"uri":"com.example.topic","args":[7],"kwargs":{"k":"\n"},)"
+                 R"("wbx":{"t":"publish","z":1.5}})") ==
+          std::pair<std::optional<errc>, value>{std::nullopt, value::array({7})});
+    CHECK(decode(R"({"uri":"com.example.t\u006fpic","args":["\u00e9"]})") ==
+          std::pair<std::optional<errc>, value>{std::nullopt, value::array({"\u00e9"})});
+    CHECK(
+        decode(
+            R"({"uri":"com.example.topic","args":[8],"wbx":{"t":"call"},"wbx":{"t":"publish"}})") ==
+        std::pair<std::optional<errc>, value>{std::nullopt, value::array({8})});
+    CHECK(decode(R"({"uri":"com.example.topic","args":[9],"wbx":{"t":"publish","cid":7}})").first ==
+          errc::invalid_payload);
+    CHECK(decode(R"({"uri":"com.example.topic","args":[9],"wbx":{"t":1}})").first ==
+          errc::binding_mismatch);
     // A timestamp beyond int64 reads as a negative one, far outside the window.
     CHECK(decode(R"({"uri":"com.example.topic","args":[6],"wbx":{"t":"publish",)"
                  R"("ts":18446744073709551615}})")

@@ -9,6 +9,7 @@
 #include <wampbox/wire/serializer.hpp>
 
 #include "../../../lib/wire/internal.hpp"
+#include "../../../lib/wire/json_direct_reader.hpp"
 #include "wire_test_util.hpp"
 
 using namespace wampbox;
@@ -249,6 +250,57 @@ TEST_CASE("read_json: the direct reader gives what the reference reader gives, o
       *detail::read_json_direct(R"({"b":"\u0000AQID","a":[-5,5,1.5e1,"\n\/"]})"),
       value::object({{"b", value::binary({1, 2, 3})},
                      {"a", value::array({std::int64_t{-5}, std::uint64_t{5}, 15.0, "\n/"})}})));
+}
+
+TEST_CASE("skip_plain_json: stops exactly at the first byte a JSON string must look at") {
+  random_source rng;
+  auto needs_attention = [](unsigned char c) {
+    return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    // Mostly plain text with a few bytes of every kind, at every offset of the vector loops.
+    std::string text(rng.below(100), 'a');
+    for (char& c : text) c = static_cast<char>(' ' + rng.below(95));
+    for (std::size_t k = rng.below(3); k > 0 && !text.empty(); --k)
+      text[rng.below(text.size())] = static_cast<char>(rng.below(256));
+    CAPTURE(text);
+    const char* begin = text.data();
+    const char* end = begin + text.size();
+    const char* stop = detail::skip_plain_json(begin, end);
+    const char* first = begin;
+    while (first != end && !needs_attention(static_cast<unsigned char>(*first))) ++first;
+    // Either exactly the first such byte, or short of it in the tail of fewer than 8 bytes that
+    // the caller reads byte by byte.
+    CHECK(stop <= first);
+    if (stop != first) CHECK(end - stop < 8);
+  }
+}
+
+TEST_CASE("direct reader, step by step: members in place, the rest as values, or declines") {
+  std::string_view uri;
+  value args;
+  std::vector<std::string> keys;
+  auto read = [&](std::string_view text) {
+    detail::direct_json_reader reader(text);
+    keys.clear();
+    return reader.read_members([&](std::string_view key) {
+      keys.emplace_back(key);
+      if (key == "uri") return reader.read_plain_string(uri);
+      return reader.read_value(args);
+    }) && reader.at_end();
+  };
+  REQUIRE(read(R"( {"uri" : "a.b\u00e9" , "args":[1,{"k":"\n"}]} )") == false);  // escape in place
+  REQUIRE(read(R"({"uri":"a.b","args":[1,{"k":"\n"}]})"));
+  CHECK(uri == "a.b");
+  CHECK(same(args, value::array({std::uint64_t{1}, value::object({{"k", "\n"}})})));
+  CHECK(keys == std::vector<std::string>{"uri", "args"});
+  REQUIRE(read("{}"));
+  CHECK(keys.empty());
+  for (const char* text : {R"({"uri":1})", R"({"u\ri":"x"})", R"({"uri":"x"} x)", R"({"uri":"x",})",
+                           R"(["uri"])", R"({"uri":"x")", "{\"uri\":\"\xff\"}"}) {
+    CAPTURE(text);
+    CHECK_FALSE(read(text));
+  }
 }
 
 TEST_CASE("read_json: storage types and the inputs simdjson leaves to the reference parser") {
