@@ -3,7 +3,10 @@
 // runs on the encryption hot path over ciphertext, which is public.
 // Both directions are table driven: encoding maps 12 bits to two characters at once, decoding
 // ORs four per-position tables into the 24 output bits, an invalid character setting bit 24.
+// Long texts decode 16 characters at a time with the compiler's portable vectors (SSE2 on
+// x86-64, NEON on arm64): about half the instructions of the tables per character.
 #include <array>
+#include <bit>
 
 #include "internal.hpp"
 
@@ -47,6 +50,50 @@ inline void put_group(std::uint8_t* o, std::uint32_t v) noexcept {
   o[2] = static_cast<std::uint8_t>(v);
 }
 
+using chars16 = unsigned char __attribute__((vector_size(16)));
+using signed16 = signed char __attribute__((vector_size(16)));
+using words4 = std::uint32_t __attribute__((vector_size(16)));
+using longs2 = std::uint64_t __attribute__((vector_size(16)));
+
+/// All-ones for each character in [lo, hi]. Why the detour: SSE2 compares only signed bytes, so
+/// the range is moved to start at -128 and one signed "less than" tests it.
+inline chars16 in_range(chars16 c, unsigned char lo, unsigned char hi) noexcept {
+  const auto moved = reinterpret_cast<signed16>(c + static_cast<unsigned char>(0x80 - lo));
+  return reinterpret_cast<chars16>(moved < static_cast<signed char>(hi - lo + 1 - 0x80));
+}
+
+/// Decodes 16 characters at `in` (four groups) into 12 bytes at `o`, and writes two bytes more
+/// (the caller leaves room for them and overwrites them later). Clears bytes of `all_valid`
+/// where a character is outside the alphabet (then the output is meaningless).
+inline void decode_block(const unsigned char* in, std::uint8_t* o, chars16& all_valid) noexcept {
+  chars16 c;
+  std::memcpy(&c, in, sizeof c);
+  // Each character's class, then the offset that turns it into its 6 bits.
+  const chars16 upper = in_range(c, 'A', 'Z');  // 0..25
+  const chars16 lower = in_range(c, 'a', 'z');  // 26..51
+  const chars16 digit = in_range(c, '0', '9');  // 52..61
+  const chars16 plus = reinterpret_cast<chars16>(c == '+');
+  const chars16 slash = reinterpret_cast<chars16>(c == '/');
+  const auto offset = [](unsigned char from, unsigned char to) {
+    return static_cast<unsigned char>(to - from);  // added modulo 256
+  };
+  const chars16 sextets =
+      c + ((upper & offset('A', 0)) | (lower & offset('a', 26)) | (digit & offset('0', 52)) |
+           (plus & offset('+', 62)) | (slash & offset('/', 63)));
+  all_valid &= upper | lower | digit | plus | slash;
+  // Per group of four (one 32-bit lane, first character lowest): its 24 bits, first highest,
+  // then those 3 bytes in output order, then the four groups' bytes side by side (12 bytes).
+  const auto w = reinterpret_cast<words4>(sextets);
+  const words4 v = ((w & 0x3F) << 18) | ((w & 0x3F00) << 4) | ((w >> 10) & 0xFC0) | (w >> 24);
+  const words4 in_order = ((v >> 16) & 0xFF) | (v & 0xFF00) | ((v & 0xFF) << 16);
+  const auto pairs = reinterpret_cast<longs2>(in_order);
+  const longs2 packed = (pairs & 0xFFFFFF) | ((pairs >> 8) & 0xFFFFFF000000);
+  std::uint64_t halves[2];
+  std::memcpy(halves, &packed, sizeof halves);
+  std::memcpy(o, &halves[0], 8);
+  std::memcpy(o + 6, &halves[1], 8);
+}
+
 }  // namespace
 
 void append_base64(const std::uint8_t* data, std::size_t size, std::string& out) {
@@ -81,6 +128,15 @@ std::optional<bytes> decode_base64(std::string_view text) {
   // Any invalid character sets `invalid` here; checked once at the end, not per group.
   std::uint32_t seen_invalid = 0;
   std::size_t g = 0;
+  if constexpr (std::endian::native == std::endian::little) {  // decode_block's lane order
+    // Four groups at a time while a full group follows to take the two extra bytes written.
+    chars16 all_valid = ~chars16{};
+    for (; g + 4 < full_groups; g += 4, in += 16, o += 12)
+      decode_block(in, o, all_valid);
+    std::uint64_t valid[2];
+    std::memcpy(valid, &all_valid, sizeof valid);
+    if ((valid[0] & valid[1]) != ~std::uint64_t{0}) return std::nullopt;
+  }
   for (; g + 2 <= full_groups; g += 2, in += 8, o += 6) {  // two groups: 48 bits, 6 bytes
     const std::uint32_t a = decode_group(in), b = decode_group(in + 4);
     seen_invalid |= a | b;

@@ -252,6 +252,29 @@ TEST_CASE("read_json: the direct reader gives what the reference reader gives, o
                      {"a", value::array({std::int64_t{-5}, std::uint64_t{5}, 15.0, "\n/"})}})));
 }
 
+TEST_CASE("Base64: round trips at every length, and any character outside the alphabet refused") {
+  random_source rng;
+  for (int i = 0; i < 5000; ++i) {
+    bytes data(rng.below(120));
+    for (auto& b : data) b = static_cast<std::uint8_t>(rng.below(256));
+    std::string text;
+    detail::append_base64(data.data(), data.size(), text);
+    CAPTURE(text);
+    const auto decoded = detail::decode_base64(text);
+    REQUIRE(decoded.has_value());
+    CHECK(*decoded == data);
+    if (text.empty()) continue;
+    // One character replaced by a byte outside the alphabet, or by '=' where no padding may be:
+    // anywhere in the vector blocks and table groups, or at the start of a lone padded group.
+    const std::size_t at = rng.below(text.size() > 4 ? text.size() - 4 : 2);
+    std::string bad = text;
+    const char outside[] = {'-', '_', '.', ' ', '\0', '\x80', '\xff', '@', '[', '`', '{', ':', '='};
+    bad[at] = outside[rng.below(std::size(outside))];
+    CAPTURE(bad);
+    CHECK_FALSE(detail::decode_base64(bad).has_value());
+  }
+}
+
 TEST_CASE("skip_plain_json: stops exactly at the first byte a JSON string must look at") {
   random_source rng;
   auto needs_attention = [](unsigned char c) {
