@@ -131,8 +131,7 @@ std::optional<bytes> decode_base64(std::string_view text) {
   if constexpr (std::endian::native == std::endian::little) {  // decode_block's lane order
     // Four groups at a time while a full group follows to take the two extra bytes written.
     chars16 all_valid = ~chars16{};
-    for (; g + 4 < full_groups; g += 4, in += 16, o += 12)
-      decode_block(in, o, all_valid);
+    for (; g + 4 < full_groups; g += 4, in += 16, o += 12) decode_block(in, o, all_valid);
     std::uint64_t valid[2];
     std::memcpy(valid, &all_valid, sizeof valid);
     if ((valid[0] & valid[1]) != ~std::uint64_t{0}) return std::nullopt;
