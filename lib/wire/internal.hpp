@@ -15,6 +15,10 @@
 #include <wampbox/wire/message.hpp>
 #include <wampbox/wire/value.hpp>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace wampbox::wire::detail {
 
 /// Deepest container nesting accepted when reading or writing (the WAMP array is level 1).
@@ -177,6 +181,13 @@ inline const char* skip_plain_json(const char* p, const char* end) noexcept {
   };
   while (end - p >= 32) {
     const auto low = marked(p), high = marked(p + 16);
+#if defined(__SSE2__)
+    // One bit per byte straight from the masks (pmovmskb), the first marked byte the lowest.
+    const auto bits =
+        static_cast<std::uint32_t>(_mm_movemask_epi8(reinterpret_cast<__m128i>(low))) |
+        static_cast<std::uint32_t>(_mm_movemask_epi8(reinterpret_cast<__m128i>(high))) << 16;
+    if (bits != 0) return p + std::countr_zero(bits);
+#else
     std::uint64_t words[4];
     const auto either = low | high;
     std::memcpy(words, &either, 16);
@@ -186,6 +197,7 @@ inline const char* skip_plain_json(const char* p, const char* end) noexcept {
       for (int i = 0;; ++i)
         if (words[i] != 0) return p + 8 * i + first_marked_byte(words[i]);
     }
+#endif
     p += 32;
   }
   while (end - p >= 8) {
