@@ -3,10 +3,17 @@
 // runs on the encryption hot path over ciphertext, which is public.
 // Both directions are table driven: encoding maps 12 bits to two characters at once, decoding
 // ORs four per-position tables into the 24 output bits, an invalid character setting bit 24.
-// Long texts decode 16 characters at a time with the compiler's portable vectors (SSE2 on
-// x86-64, NEON on arm64): about half the instructions of the tables per character.
+// Long texts decode 16 characters at a time: with SSSE3's byte shuffles where the processor has
+// them (nearly every x86-64), else with the compiler's portable vectors (SSE2, NEON on arm64).
 #include <array>
 #include <bit>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define WAMPBOX_BASE64_SSSE3 1  // chosen at run time: x86-64's baseline is SSE2 only
+#else
+#define WAMPBOX_BASE64_SSSE3 0
+#endif
 
 #include "internal.hpp"
 
@@ -94,6 +101,71 @@ inline void decode_block(const unsigned char* in, std::uint8_t* o, chars16& all_
   std::memcpy(o + 6, &halves[1], 8);
 }
 
+#if WAMPBOX_BASE64_SSSE3
+/// decode_blocks with SSSE3: for each block of 16 characters, two nibble lookups find the
+/// characters outside the alphabet and a third the offset to their 6 bits; two multiply-adds pack
+/// them and a shuffle puts the 12 bytes in order. The algorithm and tables of Muła and Lemire
+/// ("Faster Base64 Encoding and Decoding Using AVX2 Instructions", 2018) as aklomp/base64
+/// (BSD-2-Clause) writes them. Stops before the first block with a character outside the
+/// alphabet: the number of blocks decoded.
+__attribute__((target("ssse3"))) std::size_t decode_blocks_ssse3(const unsigned char* in,
+                                                                 std::uint8_t* o,
+                                                                 std::size_t blocks) noexcept {
+  const __m128i lut_lo = _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                       0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
+  const __m128i lut_hi = _mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10,
+                                       0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+  const __m128i lut_roll = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i mask_2f = _mm_set1_epi8(0x2F);
+  const __m128i in_order = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  std::size_t done = 0;
+  for (; done < blocks; ++done, in += 16, o += 12) {
+    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+    const __m128i hi_nibbles = _mm_and_si128(_mm_srli_epi32(c, 4), mask_2f);
+    const __m128i lo_nibbles = _mm_and_si128(c, mask_2f);
+    const __m128i hi = _mm_shuffle_epi8(lut_hi, hi_nibbles);
+    const __m128i lo = _mm_shuffle_epi8(lut_lo, lo_nibbles);
+    if (_mm_movemask_epi8(_mm_cmpgt_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128())) != 0) break;
+    const __m128i eq_2f = _mm_cmpeq_epi8(c, mask_2f);
+    c = _mm_add_epi8(c, _mm_shuffle_epi8(lut_roll, _mm_add_epi8(eq_2f, hi_nibbles)));
+    const __m128i pairs = _mm_maddubs_epi16(c, _mm_set1_epi32(0x01400140));
+    const __m128i groups = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00011000));
+    const __m128i bytes12 = _mm_shuffle_epi8(groups, in_order);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(o), bytes12);
+    const auto last4 = static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm_srli_si128(bytes12, 8)));
+    std::memcpy(o + 8, &last4, 4);
+  }
+  return done;
+}
+
+bool has_ssse3() noexcept {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("ssse3") != 0;
+  }();
+  return yes;
+}
+#endif
+
+/// Decodes as many whole blocks of 16 characters (4 groups) from the start of `in` as the vector
+/// code takes, out of `full_groups` groups without padding: the number of groups decoded, or
+/// nullopt when a character is outside the alphabet. The tables decode the rest.
+std::optional<std::size_t> decode_blocks(const unsigned char* in, std::uint8_t* o,
+                                         std::size_t full_groups) noexcept {
+#if WAMPBOX_BASE64_SSSE3
+  if (has_ssse3()) return 4 * decode_blocks_ssse3(in, o, full_groups / 4);  // see its stop
+#endif
+  if constexpr (std::endian::native != std::endian::little) return 0;  // decode_block's lanes
+  // Four groups at a time while a full group follows to take the two extra bytes written.
+  chars16 all_valid = ~chars16{};
+  std::size_t g = 0;
+  for (; g + 4 < full_groups; g += 4, in += 16, o += 12) decode_block(in, o, all_valid);
+  std::uint64_t valid[2];
+  std::memcpy(valid, &all_valid, sizeof valid);
+  if ((valid[0] & valid[1]) != ~std::uint64_t{0}) return std::nullopt;
+  return g;
+}
+
 }  // namespace
 
 void append_base64(const std::uint8_t* data, std::size_t size, std::string& out) {
@@ -127,15 +199,11 @@ std::optional<bytes> decode_base64(std::string_view text) {
   const std::size_t full_groups = text.size() / 4 - (padding ? 1 : 0);
   // Any invalid character sets `invalid` here; checked once at the end, not per group.
   std::uint32_t seen_invalid = 0;
-  std::size_t g = 0;
-  if constexpr (std::endian::native == std::endian::little) {  // decode_block's lane order
-    // Four groups at a time while a full group follows to take the two extra bytes written.
-    chars16 all_valid = ~chars16{};
-    for (; g + 4 < full_groups; g += 4, in += 16, o += 12) decode_block(in, o, all_valid);
-    std::uint64_t valid[2];
-    std::memcpy(valid, &all_valid, sizeof valid);
-    if ((valid[0] & valid[1]) != ~std::uint64_t{0}) return std::nullopt;
-  }
+  const std::optional<std::size_t> in_blocks = decode_blocks(in, o, full_groups);
+  if (!in_blocks) return std::nullopt;
+  std::size_t g = *in_blocks;
+  in += 4 * g;
+  o += 3 * g;
   for (; g + 2 <= full_groups; g += 2, in += 8, o += 6) {  // two groups: 48 bits, 6 bytes
     const std::uint32_t a = decode_group(in), b = decode_group(in + 4);
     seen_invalid |= a | b;
