@@ -152,7 +152,9 @@ class CliTimeoutTest(unittest.TestCase):
                     elapsed = time.monotonic() - start
                     self.assertEqual(done.returncode, EXIT_TIMEOUT, done.stderr)
                     self.assertIn('no answer from the router within', done.stderr)
-                    self.assertLessEqual(elapsed, TIMEOUT_S + 1.0,
+                    # Slack for starting the process on a loaded machine (an ASan build took
+                    # 2.05 s beside a compile); still far below any other way it could end.
+                    self.assertLessEqual(elapsed, TIMEOUT_S + 4.0,
                                          '{} took {:.2f} s'.format(name, elapsed))
         finally:
             router.close()
