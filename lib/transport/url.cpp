@@ -49,10 +49,7 @@ endpoint_url parse_url(std::string_view url) {
     out.tls = scheme == boost::urls::scheme::wss;
     parse_authority(url, u, out.tls ? 443 : 80, out);
     out.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
-    if (u.has_query()) {  // appended piece by piece: "?" + string trips GCC 12's -Wrestrict at -O3
-      out.target += '?';
-      out.target += std::string_view(u.encoded_query());
-    }
+    if (u.has_query()) out.target += "?" + std::string(u.encoded_query());
   } else if (scheme_text == "rs" || scheme_text == "tcp" || scheme_text == "rss") {
     out.kind = url_kind::rawsocket_tcp;
     out.tls = scheme_text == "rss";
